@@ -1,0 +1,241 @@
+/* bitt_api.c: the public C API (bitt.h) over the model, session, tokenizer,
+ * sampler and state modules. */
+#include "bitt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../formats/model_file.h"
+#include "../model/session.h"
+#include "../sampling/sampler.h"
+#include "utf8_stream.h"
+
+struct bitt_model {
+    Model *m;
+};
+
+struct bitt_session {
+    const bitt_model *model;
+    Session run;
+    float *logits;       /* V: next-token logits after the last fed token */
+    int has_logits;
+    Sampler sampler;
+};
+
+bitt_sampling bitt_sampling_default(void) {
+    bitt_sampling p = {0.8f, 40, 0.95f, 42};
+    return p;
+}
+
+static int wrap_model(Model *m, bitt_model **out, BittError *err) {
+    *out = NULL;
+    if (!m) return -1;
+    bitt_model *bm = calloc(1, sizeof *bm);
+    if (!bm) { model_free(m); return bitt_fail(err, "out of memory"); }
+    bm->m = m;
+    *out = bm;
+    return 0;
+}
+
+int bitt_model_load(const char *path, bitt_model **out, BittError *err) {
+    return wrap_model(model_load(path, 0, err), out, err);
+}
+
+int bitt_model_load_memory(const void *data, size_t len, bitt_model **out, BittError *err) {
+    return wrap_model(model_load_bitt_memory(data, len, "model", 0, err), out, err);
+}
+
+void bitt_model_free(bitt_model *m) {
+    if (!m) return;
+    model_free(m->m);
+    free(m);
+}
+
+int bitt_model_vocab_size(const bitt_model *m) { return m->m->cfg.vocab_size; }
+
+char *bitt_model_info_json(const bitt_model *bm) {
+    const Model *m = bm->m;
+    const ModelConfig *c = &m->cfg;
+    JsonWriter w;
+    jw_init(&w, 0);
+    jw_begin_object(&w);
+    jw_key(&w, "config");
+    config_write_json(c, &w);
+    jw_key(&w, "params");
+    jw_int(&w, m->n_values);
+    jw_key(&w, "bitt_version");
+    jw_int(&w, m->bitt_version);
+    jw_key(&w, "state_bytes");
+    size_t per_layer = 0, H = (size_t)c->num_heads, f = (size_t)(c->hidden_dim / c->num_heads);
+    if (c->variant == TTT_LINEAR) per_layer = H * (2 * f * f + 2 * f) * sizeof(float);
+    if (c->variant == TTT_SEED) per_layer = (size_t)(c->hidden_dim / 4) * (c->hidden_dim / 4) * sizeof(float);
+    jw_int(&w, (int64_t)(per_layer * (size_t)c->num_layers));
+    jw_end_object(&w);
+    char *text = NULL;
+    if (jw_text(&w)) {
+        text = malloc(w.len + 1);
+        if (text) memcpy(text, w.buf, w.len + 1);
+    }
+    jw_free(&w);
+    return text;
+}
+
+int bitt_encode(const bitt_model *m, const char *text, size_t len, int32_t **ids, size_t *n,
+                BittError *err) {
+    return tokenizer_encode(m->m->tok, text, len, ids, n, err);
+}
+
+int bitt_decode(const bitt_model *m, const int32_t *ids, size_t n, char **text, size_t *len,
+                BittError *err) {
+    return tokenizer_decode(m->m->tok, ids, n, 1, text, len, err);
+}
+
+void bitt_free(void *p) { free(p); }
+
+int bitt_session_new(const bitt_model *m, bitt_session **out, BittError *err) {
+    *out = NULL;
+    bitt_session *s = calloc(1, sizeof *s);
+    if (!s) return bitt_fail(err, "out of memory");
+    s->model = m;
+    s->logits = malloc((size_t)m->m->cfg.vocab_size * sizeof(float));
+    bitt_sampling def = bitt_sampling_default();
+    SamplingParams sp = {def.temperature, def.top_k, def.top_p, def.seed};
+    if (!s->logits) {
+        free(s);
+        return bitt_fail(err, "out of memory");
+    }
+    if (session_init(&s->run, m->m, err) != 0) {
+        free(s->logits);
+        free(s);
+        return -1;
+    }
+    if (sampler_init(&s->sampler, m->m->cfg.vocab_size, &sp, err) != 0) {
+        bitt_session_free(s);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+void bitt_session_free(bitt_session *s) {
+    if (!s) return;
+    session_free(&s->run);
+    sampler_free(&s->sampler);
+    free(s->logits);
+    free(s);
+}
+
+void bitt_session_reset(bitt_session *s) {
+    session_reset(&s->run);
+    s->has_logits = 0;
+}
+
+int64_t bitt_session_tokens(const bitt_session *s) { return s->run.state.token_count; }
+
+int bitt_session_feed(bitt_session *s, const int32_t *ids, size_t n, BittError *err) {
+    if (n == 0) return 0;
+    if (n > (size_t)1 << 30) return bitt_fail(err, "too many tokens in one call (%zu)", n);
+    if (session_forward(&s->run, ids, (int)n, s->logits, 0, err) != 0) return -1;
+    s->has_logits = 1;
+    return 0;
+}
+
+const float *bitt_session_logits(const bitt_session *s) { return s->has_logits ? s->logits : NULL; }
+
+/* The document separator </s> read first by a session at its start state. */
+static int feed_start_if_fresh(bitt_session *s, BittError *err) {
+    if (s->run.state.token_count != 0) return 0;
+    int32_t sep = tokenizer_token_id(s->model->m->tok, "</s>");
+    if (sep < 0) return 0;
+    return bitt_session_feed(s, &sep, 1, err);
+}
+
+static int feed_text(bitt_session *s, const char *text, size_t len, BittError *err) {
+    if (feed_start_if_fresh(s, err) != 0) return -1;
+    int32_t *ids = NULL;
+    size_t n = 0;
+    if (tokenizer_encode(s->model->m->tok, text, len, &ids, &n, err) != 0) return -1;
+    int rc = bitt_session_feed(s, ids, n, err);
+    free(ids);
+    return rc;
+}
+
+int bitt_session_learn(bitt_session *s, const char *text, size_t len, BittError *err) {
+    return feed_text(s, text, len, err);
+}
+
+static int set_sampling(bitt_session *s, const bitt_sampling *p, BittError *err) {
+    SamplingParams sp = {p->temperature, p->top_k, p->top_p, p->seed};
+    if (sampling_params_check(&sp, err) != 0) return -1;
+    if (sp.top_k > s->model->m->cfg.vocab_size) sp.top_k = 0;
+    s->sampler.params = sp;
+    return 0;
+}
+
+int bitt_session_sample(bitt_session *s, const bitt_sampling *p, int32_t *token, BittError *err) {
+    if (!s->has_logits) return bitt_fail(err, "no logits yet: feed some tokens first");
+    if (set_sampling(s, p, err) != 0) return -1;
+    *token = sampler_sample(&s->sampler, s->logits);
+    return 0;
+}
+
+int bitt_generate(bitt_session *s, const char *prompt, int max_tokens, const bitt_sampling *p,
+                  bitt_piece_fn on_piece, void *user, int *n_generated, BittError *err) {
+    if (n_generated) *n_generated = 0;
+    if (max_tokens < 0) return bitt_fail(err, "max_tokens must be >= 0 (got %d)", max_tokens);
+    if (set_sampling(s, p, err) != 0) return -1;
+    sampler_reseed(&s->sampler, p->seed);
+    if (feed_text(s, prompt ? prompt : "", prompt ? strlen(prompt) : 0, err) != 0) return -1;
+    if (!s->has_logits) return bitt_fail(err, "empty prompt and empty memory: nothing to continue from");
+    const Tokenizer *tok = s->model->m->tok;
+    const int32_t eos = tokenizer_token_id(tok, "</s>");
+    Utf8Stream stream;
+    utf8_stream_init(&stream);
+    int stopped = 0, produced = 0;
+    for (int i = 0; i < max_tokens && !stopped; i++) {
+        int32_t next = sampler_sample(&s->sampler, s->logits);
+        produced++;
+        /* every generated token enters the memory */
+        if (bitt_session_feed(s, &next, 1, err) != 0) { utf8_stream_free(&stream); return -1; }
+        if (next == eos) break;
+        if (tokenizer_is_special(tok, next)) continue;
+        size_t len;
+        const char *bytes = tokenizer_token_bytes(tok, next, &len);
+        const char *piece;
+        size_t plen;
+        if (utf8_stream_push(&stream, bytes, len, &piece, &plen) != 0) {
+            utf8_stream_free(&stream);
+            return bitt_fail(err, "out of memory");
+        }
+        if (plen && on_piece && on_piece(piece, plen, user) != 0) stopped = 1;
+    }
+    const char *rest;
+    size_t rlen;
+    utf8_stream_flush(&stream, &rest, &rlen);
+    if (rlen && on_piece && !stopped) on_piece(rest, rlen, user);
+    utf8_stream_free(&stream);
+    if (n_generated) *n_generated = produced;
+    return 0;
+}
+
+int bitt_state_save(const bitt_session *s, uint8_t **buf, size_t *len, BittError *err) {
+    return state_save_memory(&s->run.state, s->model->m, buf, len, err);
+}
+
+int bitt_state_load(bitt_session *s, const void *buf, size_t len, BittError *err) {
+    if (state_load_memory(&s->run.state, s->model->m, buf, len, "state", err) != 0) return -1;
+    s->has_logits = 0;
+    return 0;
+}
+
+int bitt_state_save_file(const bitt_session *s, const char *path, BittError *err) {
+    return state_save_file(&s->run.state, s->model->m, path, err);
+}
+
+int bitt_state_load_file(bitt_session *s, const char *path, BittError *err) {
+    if (state_load_file(&s->run.state, s->model->m, path, err) != 0) return -1;
+    s->has_logits = 0;
+    return 0;
+}
+
+size_t bitt_state_bytes(const bitt_session *s) { return state_bytes(&s->run.state); }

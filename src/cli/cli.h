@@ -1,0 +1,25 @@
+/* cli.h: the subcommands of the bitt command-line tool and what they share. */
+#ifndef BITT_CLI_H
+#define BITT_CLI_H
+
+#include <stdio.h>
+
+#include "../api/bitt.h"
+#include "args.h"
+
+int cmd_init(int argc, char **argv);
+int cmd_generate(int argc, char **argv);
+int cmd_chat(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
+
+/* Monotonic seconds. */
+double cli_now(void);
+/* Writes s as a JSON string literal (with quotes) to out. */
+void cli_print_json_string(FILE *out, const char *s, size_t len);
+/* 1 if path names a .bitt file (by extension). */
+int cli_is_bitt_path(const char *path);
+
+#endif

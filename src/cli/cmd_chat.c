@@ -1,0 +1,103 @@
+/* cmd_chat.c: `bitt chat`: an interactive session. Each line you type is
+ * fed to the model, which answers until </s> or --max-tokens; the TTT
+ * memory carries across turns. /save F, /load F, /reset, /quit. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static int print_piece(const char *piece, size_t len, void *user) {
+    (void)user;
+    fwrite(piece, 1, len, stdout);
+    fflush(stdout);
+    return 0;
+}
+
+/* Handles a /command line; returns 1 to quit. */
+static int run_command(bitt_session *s, char *line) {
+    BittError err;
+    char *arg = strchr(line, ' ');
+    if (arg) {
+        *arg++ = 0;
+        while (*arg == ' ') arg++;
+    }
+    if (strcmp(line, "/quit") == 0 || strcmp(line, "/exit") == 0) return 1;
+    if (strcmp(line, "/reset") == 0) {
+        bitt_session_reset(s);
+        printf("[memory reset]\n");
+    } else if (strcmp(line, "/save") == 0 || strcmp(line, "/load") == 0) {
+        if (!arg || !*arg) {
+            fprintf(stderr, "bitt chat: %s needs a file name\n", line);
+        } else if (line[1] == 's' ? bitt_state_save_file(s, arg, &err) : bitt_state_load_file(s, arg, &err)) {
+            fprintf(stderr, "bitt chat: %s\n", err.message);
+        } else {
+            printf("[memory %s %s: %lld tokens, %zu bytes]\n", line[1] == 's' ? "saved to" : "loaded from",
+                   arg, (long long)bitt_session_tokens(s), bitt_state_bytes(s));
+        }
+    } else if (strcmp(line, "/help") == 0) {
+        printf("/save FILE  /load FILE  /reset  /quit\n");
+    } else {
+        fprintf(stderr, "bitt chat: unknown command %s (try /help)\n", line);
+    }
+    fflush(stdout);
+    return 0;
+}
+
+int cmd_chat(int argc, char **argv) {
+    const char *model_path = NULL;
+    bitt_sampling sp = bitt_sampling_default();
+    int max_tokens = 256;
+    Flag flags[] = {
+        {"model", FLAG_STRING, &model_path, "model: .bitt file or checkpoint directory (required)", 0},
+        {"max-tokens", FLAG_INT, &max_tokens, "tokens per answer at most (default 256)", 0},
+        {"temp", FLAG_FLOAT, &sp.temperature, "temperature, 0 = greedy (default 0.8)", 0},
+        {"top-k", FLAG_INT, &sp.top_k, "keep the k most likely tokens, 0 = off (default 40)", 0},
+        {"top-p", FLAG_FLOAT, &sp.top_p, "nucleus sampling mass, 1 = off (default 0.95)", 0},
+        {"seed", FLAG_U64, &sp.seed, "sampling seed (default 42)", 0},
+    };
+    Command cmd = {"chat", "--model M [flags]",
+                   "Interactive: type text, the model continues it. The memory persists across turns.\n"
+                   "Commands: /save FILE, /load FILE, /reset, /quit.",
+                   flags, (int)(sizeof flags / sizeof *flags), 0, {0}, 0};
+    int rc = args_parse(&cmd, argc, argv);
+    if (rc) return rc < 0 ? 1 : 0;
+    if (!model_path) return cli_fail("chat", "--model is required");
+    if (max_tokens < 0) return cli_fail("chat", "--max-tokens must be >= 0");
+    BittError err;
+    bitt_model *m = NULL;
+    bitt_session *s = NULL;
+    if (bitt_model_load(model_path, &m, &err) != 0 || bitt_session_new(m, &s, &err) != 0) {
+        bitt_model_free(m);
+        return cli_fail("chat", "%s", err.message);
+    }
+    const int interactive = isatty(0);
+    if (interactive) printf("bitt chat: type text and press Enter; /help for commands.\n");
+    char line[8192];
+    rc = 0;
+    for (int turn = 0;; turn++) {
+        if (interactive) {
+            printf("> ");
+            fflush(stdout);
+        }
+        if (!fgets(line, sizeof line, stdin)) break;
+        size_t n = strlen(line);
+        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = 0;
+        if (n == 0) continue;
+        if (line[0] == '/') {
+            if (run_command(s, line)) break;
+            continue;
+        }
+        sp.seed += (uint64_t)(turn > 0); /* a fresh stream each turn, reproducible from --seed */
+        if (bitt_generate(s, line, max_tokens, &sp, print_piece, NULL, NULL, &err) != 0) {
+            rc = cli_fail("chat", "%s", err.message);
+            break;
+        }
+        printf("\n");
+        fflush(stdout);
+    }
+    bitt_session_free(s);
+    bitt_model_free(m);
+    return rc;
+}

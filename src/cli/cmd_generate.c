@@ -1,0 +1,101 @@
+/* cmd_generate.c: `bitt generate`: feed a prompt, stream the continuation
+ * to stdout as it is produced; optional state in/out files. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct GenOutput {
+    int json;
+    char *text;      /* collected for --json */
+    size_t len, cap;
+} GenOutput;
+
+static int on_piece(const char *piece, size_t len, void *user) {
+    GenOutput *o = user;
+    if (!o->json) {
+        fwrite(piece, 1, len, stdout);
+        fflush(stdout);
+        return 0;
+    }
+    if (o->len + len + 1 > o->cap) {
+        size_t cap = (o->len + len + 1) * 2;
+        char *t = realloc(o->text, cap);
+        if (!t) return 1;
+        o->text = t;
+        o->cap = cap;
+    }
+    memcpy(o->text + o->len, piece, len);
+    o->len += len;
+    return 0;
+}
+
+int cmd_generate(int argc, char **argv) {
+    const char *model_path = NULL, *prompt = "", *state_in = NULL, *state_out = NULL;
+    bitt_sampling sp = bitt_sampling_default();
+    int max_tokens = 256, json = 0;
+    Flag flags[] = {
+        {"model", FLAG_STRING, &model_path, "model: .bitt file or checkpoint directory (required)", 0},
+        {"prompt", FLAG_STRING, &prompt, "text to continue (default: empty)", 0},
+        {"max-tokens", FLAG_INT, &max_tokens, "tokens to generate at most (default 256)", 0},
+        {"temp", FLAG_FLOAT, &sp.temperature, "temperature, 0 = greedy (default 0.8)", 0},
+        {"top-k", FLAG_INT, &sp.top_k, "keep the k most likely tokens, 0 = off (default 40)", 0},
+        {"top-p", FLAG_FLOAT, &sp.top_p, "nucleus sampling mass, 1 = off (default 0.95)", 0},
+        {"seed", FLAG_U64, &sp.seed, "sampling seed (default 42)", 0},
+        {"state-in", FLAG_STRING, &state_in, "start from this saved memory (state file)", 0},
+        {"state-out", FLAG_STRING, &state_out, "save the memory here afterwards", 0},
+        {"json", FLAG_BOOL, &json, "print {text, tokens, tok_s} as JSON at the end", 0},
+    };
+    Command cmd = {"generate", "--model M --prompt TEXT [flags]",
+                   "Continues the prompt and streams the text to stdout as it is produced.",
+                   flags, (int)(sizeof flags / sizeof *flags), 0, {0}, 0};
+    int rc = args_parse(&cmd, argc, argv);
+    if (rc) return rc < 0 ? 1 : 0;
+    if (!model_path) return cli_fail("generate", "--model is required");
+    if (max_tokens < 0) return cli_fail("generate", "--max-tokens must be >= 0");
+
+    BittError err;
+    bitt_model *m = NULL;
+    bitt_session *s = NULL;
+    GenOutput out = {json, NULL, 0, 0};
+    int n_gen = 0;
+    double t_prompt = 0, t_gen = 0;
+    rc = 1;
+    if (bitt_model_load(model_path, &m, &err) != 0 || bitt_session_new(m, &s, &err) != 0 ||
+        (state_in && bitt_state_load_file(s, state_in, &err) != 0)) {
+        cli_fail("generate", "%s", err.message);
+        goto done;
+    }
+    double t0 = cli_now();
+    if (bitt_session_learn(s, prompt, strlen(prompt), &err) != 0) {
+        cli_fail("generate", "%s", err.message);
+        goto done;
+    }
+    double t1 = cli_now();
+    if (bitt_generate(s, "", max_tokens, &sp, on_piece, &out, &n_gen, &err) != 0) {
+        cli_fail("generate", "%s", err.message);
+        goto done;
+    }
+    double t2 = cli_now();
+    t_prompt = t1 - t0;
+    t_gen = t2 - t1;
+    if (state_out && bitt_state_save_file(s, state_out, &err) != 0) {
+        cli_fail("generate", "%s", err.message);
+        goto done;
+    }
+    double tok_s = t_gen > 0 ? n_gen / t_gen : 0;
+    if (json) {
+        printf("{\"text\":");
+        cli_print_json_string(stdout, out.text ? out.text : "", out.len);
+        printf(",\"tokens\":%d,\"tok_s\":%.2f,\"prompt_s\":%.4f}\n", n_gen, tok_s, t_prompt);
+    } else {
+        printf("\n");
+        fprintf(stderr, "[%d tokens in %.2f s, %.1f tok/s; prompt %.3f s]\n", n_gen, t_gen, tok_s, t_prompt);
+    }
+    rc = 0;
+done:
+    free(out.text);
+    bitt_session_free(s);
+    bitt_model_free(m);
+    return rc;
+}

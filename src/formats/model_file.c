@@ -1,0 +1,345 @@
+/* model_file.c: reading and writing .bitt v1/v2 files and checkpoint
+ * directories. Every size is checked against the buffer before use; a
+ * model is returned only when every tensor loaded. */
+#include "model_file.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../util/fileio.h"
+#include "f16.h"
+
+static const char BITT_MAGIC[4] = {'B', 'I', 'T', 'T'};
+
+static size_t param_count(const ParamRef *p) {
+    size_t n = 1;
+    for (int i = 0; i < p->ndim; i++) n *= (size_t)p->shape[i];
+    return n;
+}
+
+static int load_bitlinear(const SafeTensors *st, const ParamRef *p, int keep_latent,
+                          BittError *err) {
+    BitLinear *bl = p->bl;
+    const StTensor *t = safetensors_find(st, p->name);
+    if (!t) return bitt_fail(err, "%s: missing tensor '%s'", st->source, p->name);
+    if (t->dtype == ST_U8) { /* packed ternary (v2) */
+        const int64_t shape[2] = {bl->q.rows, (int64_t)ternary_packed_row_bytes(bl->q.cols)};
+        if (!safetensors_expect(st, p->name, ST_U8, 2, shape, err)) return -1;
+        char scale_name[80];
+        snprintf(scale_name, sizeof scale_name, "%s_scale", p->name);
+        const int64_t one = 1;
+        float g;
+        if (safetensors_read_f32(st, scale_name, 1, &one, &g, err) != 0) return -1;
+        if (!isfinite(g) || g < 0)
+            return bitt_fail(err, "%s: tensor '%s' is not a finite non-negative scale", st->source, scale_name);
+        int bad_row, bad_col;
+        if (ternary_unpack(t->data, &bl->q, &bad_row, &bad_col) != 0)
+            return bitt_fail(err, "%s: tensor '%s' holds the invalid 2-bit code 3 at row %d, column %d",
+                             st->source, p->name, bad_row, bad_col);
+        bl->q.scale = g;
+        return 0;
+    }
+    float *latent = malloc(param_count(p) * sizeof(float));
+    if (!latent) return bitt_fail(err, "%s: out of memory for '%s'", st->source, p->name);
+    if (safetensors_read_f32(st, p->name, p->ndim, p->shape, latent, err) != 0) {
+        free(latent);
+        return -1;
+    }
+    for (size_t i = 0; i < param_count(p); i++)
+        if (!isfinite(latent[i])) {
+            free(latent);
+            return bitt_fail(err, "%s: tensor '%s' contains NaN or infinity", st->source, p->name);
+        }
+    bitlinear_quantize_weights(latent, bl->q.rows, bl->q.cols, &bl->q);
+    if (keep_latent) {
+        free(bl->latent);
+        bl->latent = latent;
+    } else {
+        free(latent);
+    }
+    return 0;
+}
+
+int model_load_tensors(Model *m, const SafeTensors *st, int keep_latent, BittError *err) {
+    for (int i = 0; i < m->n_params; i++) {
+        const ParamRef *p = &m->params[i];
+        if (p->kind == PARAM_BITLINEAR) {
+            if (load_bitlinear(st, p, keep_latent, err) != 0) return -1;
+        } else if (safetensors_read_f32(st, p->name, p->ndim, p->shape, p->f32, err) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Builds the model once config, tokenizer and tensors are at hand. */
+static Model *model_build(const JsonValue *config, const char *config_source, Tokenizer *tok,
+                          const SafeTensors *st, int version, int keep_latent, BittError *err) {
+    ModelConfig cfg;
+    if (config_from_json(config, config_source, &cfg, err) != 0) { tokenizer_free(tok); return NULL; }
+    if (tokenizer_vocab_size(tok) > cfg.vocab_size) {
+        bitt_fail(err, "%s: the tokenizer has %d ids but the model's vocab_size is %d", config_source,
+                  tokenizer_vocab_size(tok), cfg.vocab_size);
+        tokenizer_free(tok);
+        return NULL;
+    }
+    Model *m = model_alloc(&cfg, tok, err);
+    if (!m) return NULL;
+    m->bitt_version = version;
+    if (model_load_tensors(m, st, keep_latent, err) != 0 || model_finish_load(m, err) != 0) {
+        model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+Model *model_load_bitt_memory(const uint8_t *buf, size_t len, const char *source, int keep_latent,
+                              BittError *err) {
+    if (len < 12) { bitt_fail(err, "%s: too short for a .bitt file (%zu bytes)", source, len); return NULL; }
+    if (memcmp(buf, BITT_MAGIC, 4) != 0) {
+        bitt_fail(err, "%s: wrong magic (not a .bitt file: expected \"BITT\")", source);
+        return NULL;
+    }
+    uint64_t h = 0;
+    for (int i = 11; i >= 4; i--) h = (h << 8) | buf[i];
+    if (h > len - 12) {
+        bitt_fail(err, "%s: header length %llu runs past the end of the file (%zu bytes)", source,
+                  (unsigned long long)h, len);
+        return NULL;
+    }
+    char where[300];
+    snprintf(where, sizeof where, "%s (.bitt header)", source);
+    JsonDoc *doc = json_parse((const char *)buf + 12, (size_t)h, where, err);
+    if (!doc) return NULL;
+    const JsonValue *root = json_doc_root(doc);
+    Model *m = NULL;
+    int version = 1;
+    const JsonValue *vv = json_get(root, "bitt_version");
+    const JsonValue *config = json_get_typed(root, "config", JSON_OBJECT);
+    const JsonValue *tokjson = json_get_typed(root, "tokenizer", JSON_OBJECT);
+    if (root->type != JSON_OBJECT) {
+        bitt_fail(err, "%s: the .bitt header is not a JSON object", source);
+    } else if (vv && (vv->type != JSON_NUMBER || (vv->u.number != 1 && vv->u.number != 2))) {
+        bitt_fail(err, "%s: unsupported bitt_version (this reader knows versions 1 and 2)", source);
+    } else if (!config) {
+        bitt_fail(err, "%s: the .bitt header has no \"config\" object", source);
+    } else if (!tokjson) {
+        bitt_fail(err, "%s: the .bitt header has no \"tokenizer\" object", source);
+    } else {
+        if (vv) version = (int)vv->u.number;
+        Tokenizer *tok = tokenizer_from_json(tokjson, source, err);
+        SafeTensors st;
+        if (tok && safetensors_parse(buf + 12 + h, len - 12 - (size_t)h, source, &st, err) == 0) {
+            m = model_build(config, source, tok, &st, version, keep_latent, err);
+            safetensors_free(&st);
+        } else {
+            tokenizer_free(tok);
+        }
+    }
+    json_doc_free(doc);
+    return m;
+}
+
+static char *join_path(const char *dir, const char *name) {
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+static Model *load_checkpoint_dir(const char *dir, int keep_latent, BittError *err) {
+    char *cfg_path = join_path(dir, "config.json");
+    char *tok_path = join_path(dir, "tokenizer.json");
+    char *st_path = join_path(dir, "model.safetensors");
+    uint8_t *cfg_buf = NULL, *st_buf = NULL;
+    size_t cfg_len, st_len;
+    JsonDoc *doc = NULL;
+    Tokenizer *tok = NULL;
+    Model *m = NULL;
+    SafeTensors st;
+    if (!cfg_path || !tok_path || !st_path) {
+        bitt_fail(err, "out of memory");
+    } else if (file_read_all(cfg_path, &cfg_buf, &cfg_len, err) == 0 &&
+               (doc = json_parse((const char *)cfg_buf, cfg_len, cfg_path, err)) != NULL &&
+               (tok = tokenizer_load_file(tok_path, err)) != NULL &&
+               file_read_all(st_path, &st_buf, &st_len, err) == 0) {
+        if (safetensors_parse(st_buf, st_len, st_path, &st, err) == 0) {
+            m = model_build(json_doc_root(doc), cfg_path, tok, &st, 0, keep_latent, err);
+            tok = NULL;
+            safetensors_free(&st);
+        }
+    }
+    tokenizer_free(tok);
+    json_doc_free(doc);
+    free(cfg_buf);
+    free(st_buf);
+    free(cfg_path);
+    free(tok_path);
+    free(st_path);
+    return m;
+}
+
+Model *model_load(const char *path, int keep_latent, BittError *err) {
+    if (path_is_dir(path)) return load_checkpoint_dir(path, keep_latent, err);
+    uint8_t *buf;
+    size_t len;
+    if (file_read_all(path, &buf, &len, err) != 0) return NULL;
+    Model *m = model_load_bitt_memory(buf, len, path, keep_latent, err);
+    free(buf);
+    return m;
+}
+
+/* ---- writing ---- */
+
+/* Adds every tensor of m in the form of the given version (1: float, 2: packed). */
+static int add_tensors(const Model *m, int version, StWriter *w, BittError *err) {
+    for (int i = 0; i < m->n_params; i++) {
+        const ParamRef *p = &m->params[i];
+        const size_t n = param_count(p);
+        if (p->kind == PARAM_BITLINEAR && version == 2) {
+            const TernaryMatrix *t = &p->bl->q;
+            const int64_t shape[2] = {t->rows, (int64_t)ternary_packed_row_bytes(t->cols)};
+            uint8_t *packed = malloc((size_t)shape[0] * (size_t)shape[1] + 1);
+            float *scale = malloc(sizeof(float));
+            if (!packed || !scale) { free(packed); free(scale); return bitt_fail(err, "out of memory"); }
+            ternary_pack(t, packed);
+            *scale = t->scale;
+            char scale_name[80];
+            snprintf(scale_name, sizeof scale_name, "%s_scale", p->name);
+            const int64_t one = 1;
+            if (st_writer_add_owned(w, p->name, ST_U8, 2, shape, packed, err) != 0 ||
+                st_writer_add_owned(w, scale_name, ST_F32, 1, &one, scale, err) != 0)
+                return -1;
+        } else if (p->kind == PARAM_BITLINEAR) {
+            if (p->bl->latent) {
+                if (st_writer_add(w, p->name, ST_F32, p->ndim, p->shape, p->bl->latent, err) != 0) return -1;
+            } else {
+                float *latent = malloc(n * sizeof(float));
+                if (!latent) return bitt_fail(err, "out of memory");
+                bitlinear_dequantize(&p->bl->q, latent);
+                if (st_writer_add_owned(w, p->name, ST_F32, p->ndim, p->shape, latent, err) != 0) return -1;
+            }
+        } else if (p->kind == PARAM_EMBED && version == 2) {
+            uint16_t *half = malloc(n * sizeof(uint16_t) + 1);
+            if (!half) return bitt_fail(err, "out of memory");
+            for (size_t j = 0; j < n; j++) half[j] = f32_to_f16(p->f32[j]);
+            if (st_writer_add_owned(w, p->name, ST_F16, p->ndim, p->shape, half, err) != 0) return -1;
+        } else if (st_writer_add(w, p->name, ST_F32, p->ndim, p->shape, p->f32, err) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int model_save_bitt_memory(const Model *m, int version, uint8_t **buf, size_t *len, BittError *err) {
+    if (version != 1 && version != 2) return bitt_fail(err, "unknown .bitt version %d", version);
+    JsonWriter jw;
+    jw_init(&jw, 0);
+    jw_begin_object(&jw);
+    jw_key(&jw, "bitt_version");
+    jw_int(&jw, version);
+    jw_key(&jw, "config");
+    config_write_json(&m->cfg, &jw);
+    jw_key(&jw, "tokenizer");
+    tokenizer_write_json(m->tok, &jw);
+    jw_end_object(&jw);
+    if (!jw_text(&jw)) { jw_free(&jw); return bitt_fail(err, "out of memory writing the .bitt header"); }
+    const size_t h = jw.len;
+    StWriter w;
+    st_writer_init(&w);
+    uint8_t *st_buf = NULL;
+    size_t st_len = 0;
+    int rc = add_tensors(m, version, &w, err);
+    if (!rc) rc = st_writer_to_memory(&w, 12 + h, version == 2 ? 64 : 8, &st_buf, &st_len, err);
+    st_writer_free(&w);
+    if (!rc) {
+        *len = 12 + h + st_len;
+        *buf = malloc(*len);
+        if (!*buf) {
+            rc = bitt_fail(err, "out of memory (%zu bytes)", *len);
+        } else {
+            memcpy(*buf, BITT_MAGIC, 4);
+            for (int i = 0; i < 8; i++) (*buf)[4 + i] = (uint8_t)((uint64_t)h >> (8 * i));
+            memcpy(*buf + 12, jw.buf, h);
+            memcpy(*buf + 12 + h, st_buf, st_len);
+        }
+    }
+    free(st_buf);
+    jw_free(&jw);
+    return rc;
+}
+
+int model_save_bitt(const Model *m, const char *path, int version, BittError *err) {
+    uint8_t *buf;
+    size_t len;
+    if (model_save_bitt_memory(m, version, &buf, &len, err) != 0) return bitt_fail_prefix(err, path);
+    const void *parts[1] = {buf};
+    int rc = file_write_atomic(path, parts, &len, 1, err);
+    free(buf);
+    return rc;
+}
+
+static int write_json_file(const char *path, const JsonWriter *jw, BittError *err) {
+    const char *text = jw_text(jw);
+    if (!text) return bitt_fail(err, "%s: out of memory", path);
+    const void *parts[2] = {text, "\n"};
+    const size_t lens[2] = {jw->len, 1};
+    return file_write_atomic(path, parts, lens, 2, err);
+}
+
+static const char *const CHECKPOINT_FILES[] = {"config.json", "tokenizer.json", "model.safetensors"};
+
+/* Removes a checkpoint directory we wrote (only our files; rmdir fails if others are there). */
+static void remove_checkpoint_dir(const char *dir) {
+    for (size_t i = 0; i < sizeof CHECKPOINT_FILES / sizeof *CHECKPOINT_FILES; i++) {
+        char *p = join_path(dir, CHECKPOINT_FILES[i]);
+        if (p) remove(p);
+        free(p);
+    }
+    rmdir(dir);
+}
+
+int model_save_checkpoint(const Model *m, const char *dir, BittError *err) {
+    size_t n = strlen(dir);
+    char *tmp = malloc(n + 32), *old = malloc(n + 32);
+    if (!tmp || !old) { free(tmp); free(old); return bitt_fail(err, "out of memory"); }
+    snprintf(tmp, n + 32, "%s.tmp-%ld", dir, (long)getpid());
+    snprintf(old, n + 32, "%s.old-%ld", dir, (long)getpid());
+    remove_checkpoint_dir(tmp);
+    int rc = 0;
+    if (mkdir(tmp, 0755) != 0) rc = bitt_fail(err, "%s: cannot create directory: %s", tmp, strerror(errno));
+    char *cfg_path = join_path(tmp, "config.json"), *tok_path = join_path(tmp, "tokenizer.json");
+    char *st_path = join_path(tmp, "model.safetensors");
+    if (!rc) {
+        JsonWriter jw;
+        jw_init(&jw, 2);
+        config_write_json(&m->cfg, &jw);
+        rc = write_json_file(cfg_path, &jw, err);
+        jw_free(&jw);
+    }
+    if (!rc) rc = tokenizer_save_file(m->tok, tok_path, err);
+    if (!rc) {
+        StWriter w;
+        st_writer_init(&w);
+        rc = add_tensors(m, 1, &w, err);
+        if (!rc) rc = st_writer_save(&w, st_path, err);
+        st_writer_free(&w);
+    }
+    if (!rc) {
+        int had_old = path_is_dir(dir);
+        if (had_old && rename(dir, old) != 0)
+            rc = bitt_fail(err, "%s: cannot move the old checkpoint aside: %s", dir, strerror(errno));
+        else if (rename(tmp, dir) != 0)
+            rc = bitt_fail(err, "%s: cannot rename the new checkpoint into place: %s", dir, strerror(errno));
+        else if (had_old)
+            remove_checkpoint_dir(old);
+    }
+    if (rc) remove_checkpoint_dir(tmp);
+    free(cfg_path); free(tok_path); free(st_path); free(tmp); free(old);
+    return rc;
+}

@@ -1,0 +1,29 @@
+/* model_file.h: a model to and from its files (SPEC 3.1, 3.3): `.bitt` v1
+ * (float32 latent weights) and v2 (packed 2-bit ternary + scales, f16 embed
+ * and lm_head, 64-byte aligned data), and checkpoint directories
+ * (config.json, tokenizer.json, model.safetensors). */
+#ifndef BITT_MODEL_FILE_H
+#define BITT_MODEL_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../model/model.h"
+#include "safetensors.h"
+
+/* Loads a .bitt file or a checkpoint directory. keep_latent keeps float
+ * latent weights when the file has them (for lossless conversion). */
+Model *model_load(const char *path, int keep_latent, BittError *err);
+/* Loads a .bitt file from memory (the buffer may be freed afterwards). */
+Model *model_load_bitt_memory(const uint8_t *buf, size_t len, const char *source, int keep_latent,
+                              BittError *err);
+/* Fills m's weights from a safetensors set (float or packed BitLinear forms). */
+int model_load_tensors(Model *m, const SafeTensors *st, int keep_latent, BittError *err);
+
+/* Serialises to .bitt version 1 or 2 in memory / to a file (atomically). */
+int model_save_bitt_memory(const Model *m, int version, uint8_t **buf, size_t *len, BittError *err);
+int model_save_bitt(const Model *m, const char *path, int version, BittError *err);
+/* Writes a checkpoint directory (temp dir + rename). */
+int model_save_checkpoint(const Model *m, const char *dir, BittError *err);
+
+#endif

@@ -1,0 +1,45 @@
+/* kernels.h: the small kernel interface every backend implements (scalar C
+ * reference here; AVX2, WebAssembly SIMD128 and CUDA later). The model code
+ * calls only these entry points and never knows which backend runs.
+ *
+ * Shapes: a TernaryMatrix is rows (out) x cols (in); activations come as T
+ * token rows of cols values; outputs as T rows of `rows` values. */
+#ifndef BITT_KERNELS_H
+#define BITT_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A BitLinear weight in its run-time form. w is the canonical layout: int8
+ * values in {-1, 0, +1}, row-major rows x cols. A backend may build its own
+ * layout in `packed` at load (prepare_ternary) and free it (release). */
+typedef struct TernaryMatrix {
+    int rows, cols;
+    int8_t *w;           /* rows x cols */
+    float scale;         /* g = mean |W| of the latent weights */
+    void *packed;        /* backend-owned repack, or NULL */
+} TernaryMatrix;
+
+typedef struct Kernels {
+    const char *name;
+    /* Optional: build w->packed from w->w; 0 on success. */
+    int (*prepare_ternary)(TernaryMatrix *w);
+    void (*release_ternary)(TernaryMatrix *w);
+    /* acc[t, o] = sum_i w[o, i] * xq[t, i], exact int32. xq: T x cols, acc: T x rows. */
+    void (*ternary_matmul_i8)(const TernaryMatrix *w, const int8_t *xq, int T, int32_t *acc);
+    /* y[t, o] = sum_i w[o, i] * x[t, i] in float (act_quant "none"). */
+    void (*ternary_matmul_f32)(const TernaryMatrix *w, const float *x, int T, float *y);
+    /* Per-row int8 quantisation (SPEC 1.1): xq = clamp(round(x * s), -127, 127),
+     * s = 127 / max(max|x|, 1e-5); returns s. */
+    float (*quantize_row_i8)(const float *x, int n, int8_t *xq);
+    /* y[t, o] = sum_i W[o, i] * x[t, i]; W: rows x cols float. */
+    void (*matmul_f32)(const float *W, int rows, int cols, const float *x, int T, float *y);
+    /* y = x / sqrt(mean(x^2) + eps) * w over n values (y may alias x). */
+    void (*rmsnorm)(const float *x, const float *w, int n, float eps, float *y);
+} Kernels;
+
+const Kernels *kernels_scalar(void);
+/* The fastest backend this CPU supports (the scalar one for now). */
+const Kernels *kernels_best(void);
+
+#endif

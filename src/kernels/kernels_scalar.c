@@ -1,0 +1,80 @@
+/* kernels_scalar.c: the plain C reference of every kernel. Fast backends are
+ * tested against these. */
+#include <math.h>
+#include <stddef.h>
+
+#include "kernels.h"
+
+static void scalar_ternary_matmul_i8(const TernaryMatrix *w, const int8_t *xq, int T,
+                                     int32_t *acc) {
+    for (int t = 0; t < T; t++) {
+        const int8_t *x = xq + (size_t)t * w->cols;
+        for (int o = 0; o < w->rows; o++) {
+            const int8_t *row = w->w + (size_t)o * w->cols;
+            int32_t sum = 0;
+            for (int i = 0; i < w->cols; i++) sum += (int32_t)row[i] * x[i];
+            acc[(size_t)t * w->rows + o] = sum;
+        }
+    }
+}
+
+static void scalar_ternary_matmul_f32(const TernaryMatrix *w, const float *x, int T, float *y) {
+    for (int t = 0; t < T; t++) {
+        const float *xt = x + (size_t)t * w->cols;
+        for (int o = 0; o < w->rows; o++) {
+            const int8_t *row = w->w + (size_t)o * w->cols;
+            float sum = 0.0f;
+            for (int i = 0; i < w->cols; i++)
+                sum += row[i] > 0 ? xt[i] : row[i] < 0 ? -xt[i] : 0.0f;
+            y[(size_t)t * w->rows + o] = sum;
+        }
+    }
+}
+
+static float scalar_quantize_row_i8(const float *x, int n, int8_t *xq) {
+    float maxabs = 0.0f;
+    for (int i = 0; i < n; i++) {
+        float a = fabsf(x[i]);
+        if (a > maxabs) maxabs = a;
+    }
+    float s = 127.0f / (maxabs > 1e-5f ? maxabs : 1e-5f);
+    for (int i = 0; i < n; i++) {
+        float r = roundf(x[i] * s);
+        xq[i] = (int8_t)(r > 127.0f ? 127 : r < -127.0f ? -127 : (int)r);
+    }
+    return s;
+}
+
+static void scalar_matmul_f32(const float *W, int rows, int cols, const float *x, int T,
+                              float *y) {
+    for (int t = 0; t < T; t++) {
+        const float *xt = x + (size_t)t * cols;
+        for (int o = 0; o < rows; o++) {
+            const float *row = W + (size_t)o * cols;
+            float sum = 0.0f;
+            for (int i = 0; i < cols; i++) sum += row[i] * xt[i];
+            y[(size_t)t * rows + o] = sum;
+        }
+    }
+}
+
+static void scalar_rmsnorm(const float *x, const float *w, int n, float eps, float *y) {
+    float ss = 0.0f;
+    for (int i = 0; i < n; i++) ss += x[i] * x[i];
+    float inv = 1.0f / sqrtf(ss / (float)n + eps);
+    for (int i = 0; i < n; i++) y[i] = x[i] * inv * w[i];
+}
+
+static const Kernels scalar_kernels = {
+    .name = "scalar",
+    .prepare_ternary = NULL,
+    .release_ternary = NULL,
+    .ternary_matmul_i8 = scalar_ternary_matmul_i8,
+    .ternary_matmul_f32 = scalar_ternary_matmul_f32,
+    .quantize_row_i8 = scalar_quantize_row_i8,
+    .matmul_f32 = scalar_matmul_f32,
+    .rmsnorm = scalar_rmsnorm,
+};
+
+const Kernels *kernels_scalar(void) { return &scalar_kernels; }
+const Kernels *kernels_best(void) { return &scalar_kernels; }

@@ -1,0 +1,58 @@
+/* bitlinear.c: BitLinear weights (SPEC 1.1): absmean ternary quantisation,
+ * the exact inverse used when writing float files, and the 2-bit packing of
+ * .bitt v2 (SPEC 3.3). */
+#include <math.h>
+#include <string.h>
+
+#include "model.h"
+
+void bitlinear_quantize_weights(const float *latent, int rows, int cols, TernaryMatrix *out) {
+    size_t n = (size_t)rows * cols;
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++) sum += fabs((double)latent[i]);
+    float g = n ? (float)(sum / (double)n) : 0.0f;
+    float denom = g + 1e-6f;
+    for (size_t i = 0; i < n; i++) {
+        float r = roundf(latent[i] / denom);
+        out->w[i] = (int8_t)(r > 1.0f ? 1 : r < -1.0f ? -1 : (int)r);
+    }
+    out->scale = g;
+}
+
+void bitlinear_dequantize(const TernaryMatrix *t, float *latent) {
+    size_t n = (size_t)t->rows * t->cols, nnz = 0;
+    for (size_t i = 0; i < n; i++) nnz += t->w[i] != 0;
+    /* mean|W| must come back as g: each of the nnz nonzeros carries g*n/nnz. */
+    float mag = nnz ? (float)((double)t->scale * (double)n / (double)nnz) : 0.0f;
+    for (size_t i = 0; i < n; i++) latent[i] = (float)t->w[i] * mag;
+}
+
+size_t ternary_packed_row_bytes(int cols) { return ((size_t)cols + 3) / 4; }
+
+void ternary_pack(const TernaryMatrix *t, uint8_t *packed) {
+    size_t rb = ternary_packed_row_bytes(t->cols);
+    memset(packed, 0, rb * (size_t)t->rows);
+    for (int r = 0; r < t->rows; r++) {
+        const int8_t *row = t->w + (size_t)r * t->cols;
+        uint8_t *out = packed + (size_t)r * rb;
+        for (int j = 0; j < t->cols; j++) out[j / 4] |= (uint8_t)((row[j] + 1) << (2 * (j % 4)));
+    }
+}
+
+int ternary_unpack(const uint8_t *packed, TernaryMatrix *t, int *bad_row, int *bad_col) {
+    size_t rb = ternary_packed_row_bytes(t->cols);
+    for (int r = 0; r < t->rows; r++) {
+        const uint8_t *in = packed + (size_t)r * rb;
+        int8_t *row = t->w + (size_t)r * t->cols;
+        for (int j = 0; j < t->cols; j++) {
+            int code = (in[j / 4] >> (2 * (j % 4))) & 3;
+            if (code == 3) {
+                *bad_row = r;
+                *bad_col = j;
+                return -1;
+            }
+            row[j] = (int8_t)(code - 1);
+        }
+    }
+    return 0;
+}

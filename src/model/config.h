@@ -1,0 +1,38 @@
+/* config.h: the model configuration (SPEC 1 and 3.1 config.json keys), its
+ * defaults, validation and JSON form. */
+#ifndef BITT_CONFIG_H
+#define BITT_CONFIG_H
+
+#include "../formats/json.h"
+#include "../util/error.h"
+
+typedef enum TttVariant { TTT_LINEAR = 0, TTT_SEED = 1, TTT_NONE = 2 } TttVariant;
+
+typedef struct ModelConfig {
+    int vocab_size;        /* V */
+    int hidden_dim;        /* D */
+    int num_layers;        /* L */
+    int intermediate_dim;  /* I, default 4*D */
+    TttVariant variant;
+    int num_heads;         /* H (linear), head size f = D/H, default f = 64 */
+    int mini_batch;        /* b, default 16 */
+    float base_lr;         /* linear: default 1.0 */
+    float inner_lr;        /* seed: default 0.1 */
+    int act_quant;         /* 1: int8 activations (default), 0: "none" */
+    float rms_eps;         /* default 1e-5 */
+} ModelConfig;
+
+const char *ttt_variant_name(TttVariant v);
+int ttt_variant_parse(const char *s, TttVariant *out);
+
+/* Fills every field with the defaults for the given sizes and variant. */
+void config_init(ModelConfig *c, int vocab, int dim, int layers, TttVariant variant);
+/* Checks ranges and divisibility; the error names source. */
+int config_validate(const ModelConfig *c, const char *source, BittError *err);
+/* Reads config.json (the full form or the seed's 4-key form). */
+int config_from_json(const JsonValue *obj, const char *source, ModelConfig *c, BittError *err);
+void config_write_json(const ModelConfig *c, JsonWriter *w);
+
+static inline int config_head_dim(const ModelConfig *c) { return c->hidden_dim / c->num_heads; }
+
+#endif

@@ -1,0 +1,91 @@
+/* model.h: the Bit-Llama model in its run-time form (SPEC 1): weights,
+ * the table of named parameters that drives loading, saving and hashing,
+ * random initialisation, and the model fingerprint. */
+#ifndef BITT_MODEL_H
+#define BITT_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../kernels/kernels.h"
+#include "../tokenizer/tokenizer.h"
+#include "../util/error.h"
+#include "config.h"
+
+/* A BitLinear projection: the quantised run-time weight plus, when the model
+ * came from float32 weights and the caller asked to keep them, the latent
+ * float weights (needed to write v1 files and checkpoints without loss). */
+typedef struct BitLinear {
+    TernaryMatrix q;
+    float *latent;   /* rows x cols, or NULL */
+} BitLinear;
+
+typedef struct LayerWeights {
+    float *norm1;                 /* D */
+    /* variant linear */
+    BitLinear ttt_q, ttt_k, ttt_v, ttt_o;  /* D x D */
+    float *lr_w, *lr_b;           /* H x D, H */
+    float *W0, *b0;               /* H x f x f, H x f */
+    float *ln_w, *ln_b;           /* H x f */
+    float *post_norm;             /* D */
+    /* variant seed */
+    BitLinear ttt_down, ttt_up;   /* D/4 x D, D x D/4 */
+    float *norm2;                 /* D */
+    BitLinear gate, up, down;     /* I x D, I x D, D x I */
+} LayerWeights;
+
+typedef enum ParamKind {
+    PARAM_F32,        /* full precision everywhere */
+    PARAM_EMBED,      /* embed / lm_head: f32 at run time, F16 in .bitt v2 */
+    PARAM_BITLINEAR   /* ternary + scale */
+} ParamKind;
+
+typedef struct ParamRef {
+    char name[64];
+    ParamKind kind;
+    int ndim;
+    int64_t shape[3];
+    float *f32;       /* PARAM_F32 / PARAM_EMBED */
+    BitLinear *bl;    /* PARAM_BITLINEAR */
+} ParamRef;
+
+typedef struct Model {
+    ModelConfig cfg;
+    float *embed;     /* V x D */
+    LayerWeights *layers;
+    float *norm_f;    /* D */
+    float *lm_head;   /* V x D */
+    Tokenizer *tok;   /* owned */
+    ParamRef *params; /* every tensor of the model, in file order */
+    int n_params;
+    int64_t n_values; /* parameter count */
+    int bitt_version; /* format it was loaded from: 1, 2, or 0 for a checkpoint dir / new model */
+    uint64_t fingerprint;
+    const Kernels *kernels;
+} Model;
+
+/* Allocates a zeroed model for cfg (tok is taken over, may be NULL). */
+Model *model_alloc(const ModelConfig *cfg, Tokenizer *tok, BittError *err);
+void model_free(Model *m);
+/* SPEC 1.2 initialisation from a seeded generator; keeps latent weights. */
+void model_init_random(Model *m, uint64_t seed);
+/* Quantises every BitLinear's latent weights into its ternary form. */
+void model_quantize(Model *m);
+/* Prepares backend layouts and computes the fingerprint; call once the weights are in. */
+int model_finish_load(Model *m, BittError *err);
+/* Hash of the config and the weights as v2 stores them (ternary + scales,
+ * f16 embed/lm_head, f32 rest): v1, v2 and checkpoint forms of one model agree. */
+uint64_t model_compute_fingerprint(const Model *m);
+
+/* ---- BitLinear weights (bitlinear.c) ---- */
+/* SPEC 1.1: g = mean|W| (accumulated in double), Wt = clamp(round(W/(g+1e-6)), -1, 1). */
+void bitlinear_quantize_weights(const float *latent, int rows, int cols, TernaryMatrix *out);
+/* Latent weights that quantise back to exactly (Wt, g): nonzeros are +-g*N/nnz. */
+void bitlinear_dequantize(const TernaryMatrix *t, float *latent);
+/* 2-bit packing of SPEC 3.3: code w+1, weight j of a row in byte j/4, bits 2*(j%4). */
+size_t ternary_packed_row_bytes(int cols);
+void ternary_pack(const TernaryMatrix *t, uint8_t *packed);
+/* Returns -1 (and the offending row/column) if a code 3 is found. */
+int ternary_unpack(const uint8_t *packed, TernaryMatrix *t, int *bad_row, int *bad_col);
+
+#endif

@@ -1,0 +1,235 @@
+/* state.c: allocation, reset and the file form (SPEC 3.4) of the TTT memory. */
+#include "state.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../formats/safetensors.h"
+#include "../util/fileio.h"
+
+int state_alloc(ModelState *s, const Model *m, BittError *err) {
+    memset(s, 0, sizeof *s);
+    const ModelConfig *c = &m->cfg;
+    s->variant = c->variant;
+    s->num_layers = c->num_layers;
+    s->num_heads = c->num_heads;
+    s->head_dim = c->hidden_dim / c->num_heads;
+    s->seed_dim = c->hidden_dim / 4;
+    const size_t L = (size_t)c->num_layers, H = (size_t)s->num_heads, f = (size_t)s->head_dim;
+    const size_t d = (size_t)s->seed_dim;
+    size_t per_layer = 0;
+    if (c->variant == TTT_LINEAR) per_layer = H * (2 * f * f + 2 * f);
+    else if (c->variant == TTT_SEED) per_layer = d * d;
+    s->n_floats = L * per_layer;
+    s->data = calloc(s->n_floats ? s->n_floats : 1, sizeof(float));
+    if (c->variant == TTT_LINEAR) s->linear = calloc(L, sizeof *s->linear);
+    if (c->variant == TTT_SEED) s->seed_S = calloc(L, sizeof *s->seed_S);
+    if (!s->data || (c->variant == TTT_LINEAR && !s->linear) || (c->variant == TTT_SEED && !s->seed_S)) {
+        state_free(s);
+        return bitt_fail(err, "out of memory allocating the TTT state");
+    }
+    for (size_t l = 0; l < L; l++) {
+        float *base = s->data + l * per_layer;
+        if (c->variant == TTT_LINEAR) {
+            s->linear[l].W = base;
+            s->linear[l].c = base + H * f * f;
+            s->linear[l].A = base + H * f * f + H * f;
+            s->linear[l].a = base + 2 * H * f * f + H * f;
+        } else if (c->variant == TTT_SEED) {
+            s->seed_S[l] = base;
+        }
+    }
+    return 0;
+}
+
+void state_free(ModelState *s) {
+    free(s->data);
+    free(s->linear);
+    free(s->seed_S);
+    memset(s, 0, sizeof *s);
+}
+
+void state_reset(ModelState *s, const Model *m) {
+    memset(s->data, 0, s->n_floats * sizeof(float));
+    s->token_count = 0;
+    if (s->variant != TTT_LINEAR) return;
+    const size_t H = (size_t)s->num_heads, f = (size_t)s->head_dim;
+    for (int l = 0; l < s->num_layers; l++) {
+        memcpy(s->linear[l].W, m->layers[l].W0, H * f * f * sizeof(float));
+        memcpy(s->linear[l].c, m->layers[l].b0, H * f * sizeof(float));
+        s->linear[l].pos = 0;
+    }
+}
+
+int state_copy(ModelState *dst, const ModelState *src) {
+    if (dst->n_floats != src->n_floats || dst->variant != src->variant) return -1;
+    memcpy(dst->data, src->data, src->n_floats * sizeof(float));
+    dst->token_count = src->token_count;
+    if (src->variant == TTT_LINEAR)
+        for (int l = 0; l < src->num_layers; l++) dst->linear[l].pos = src->linear[l].pos;
+    return 0;
+}
+
+size_t state_bytes(const ModelState *s) { return s->n_floats * sizeof(float); }
+
+/* ---- file form ---- */
+
+typedef struct StateTensor {
+    char name[64];
+    float *data;
+    int ndim;
+    int64_t shape[3];
+} StateTensor;
+
+/* Lists the float tensors of the state in file order; returns the count. */
+static int list_tensors(const ModelState *s, StateTensor *out) {
+    int n = 0;
+    const int64_t H = s->num_heads, f = s->head_dim, d = s->seed_dim;
+    for (int l = 0; l < s->num_layers; l++) {
+        if (s->variant == TTT_LINEAR) {
+            const TttLayerState *ls = &s->linear[l];
+            struct { const char *what; float *p; int ndim; } parts[4] = {
+                {"Ws", ls->W, 3}, {"cs", ls->c, 2}, {"A", ls->A, 3}, {"a", ls->a, 2}};
+            for (int i = 0; i < 4; i++, n++) {
+                snprintf(out[n].name, sizeof out[n].name, "layers.%d.ttt.%s", l, parts[i].what);
+                out[n].data = parts[i].p;
+                out[n].ndim = parts[i].ndim;
+                out[n].shape[0] = H;
+                out[n].shape[1] = f;
+                out[n].shape[2] = f;
+            }
+        } else if (s->variant == TTT_SEED) {
+            snprintf(out[n].name, sizeof out[n].name, "layers.%d.ttt.S", l);
+            out[n].data = s->seed_S[l];
+            out[n].ndim = 2;
+            out[n].shape[0] = d;
+            out[n].shape[1] = d;
+            n++;
+        }
+    }
+    return n;
+}
+
+int state_save_memory(const ModelState *s, const Model *m, uint8_t **buf, size_t *len, BittError *err) {
+    StateTensor *list = calloc((size_t)s->num_layers * 4 + 1, sizeof *list);
+    int32_t *pos = calloc((size_t)s->num_layers + 1, sizeof *pos);
+    if (!list || !pos) { free(list); free(pos); return bitt_fail(err, "out of memory"); }
+    int n = list_tensors(s, list);
+    StWriter w;
+    st_writer_init(&w);
+    char fp[32], count[32];
+    snprintf(fp, sizeof fp, "%016" PRIx64, m->fingerprint);
+    snprintf(count, sizeof count, "%" PRId64, s->token_count);
+    int rc = st_writer_meta(&w, "format", "bitt-state", err) ||
+             st_writer_meta(&w, "version", "1", err) ||
+             st_writer_meta(&w, "ttt_variant", ttt_variant_name(s->variant), err) ||
+             st_writer_meta(&w, "model_fingerprint", fp, err) ||
+             st_writer_meta(&w, "token_count", count, err);
+    for (int i = 0; i < n && !rc; i++)
+        rc = st_writer_add(&w, list[i].name, ST_F32, list[i].ndim, list[i].shape, list[i].data, err);
+    if (s->variant == TTT_LINEAR)
+        for (int l = 0; l < s->num_layers && !rc; l++) {
+            char name[64];
+            const int64_t one = 1;
+            pos[l] = s->linear[l].pos;
+            snprintf(name, sizeof name, "layers.%d.ttt.pos", l);
+            rc = st_writer_add(&w, name, ST_I32, 1, &one, &pos[l], err);
+        }
+    if (!rc) rc = st_writer_to_memory(&w, 0, 8, buf, len, err);
+    st_writer_free(&w);
+    free(list);
+    free(pos);
+    return rc ? -1 : 0;
+}
+
+int state_load_memory(ModelState *s, const Model *m, const uint8_t *buf, size_t len,
+                      const char *source, BittError *err) {
+    SafeTensors st;
+    if (safetensors_parse(buf, len, source, &st, err) != 0) return -1;
+    int rc = -1;
+    StateTensor *list = calloc((size_t)s->num_layers * 4 + 1, sizeof *list);
+    float *staged = malloc(s->n_floats * sizeof(float) + 1);
+    int32_t *pos = calloc((size_t)s->num_layers + 1, sizeof *pos);
+    const char *format = safetensors_meta(&st, "format");
+    const char *fp = safetensors_meta(&st, "model_fingerprint");
+    const char *variant = safetensors_meta(&st, "ttt_variant");
+    const char *count = safetensors_meta(&st, "token_count");
+    char want_fp[32];
+    snprintf(want_fp, sizeof want_fp, "%016" PRIx64, m->fingerprint);
+    char *end = NULL;
+    long long tokens = count ? strtoll(count, &end, 10) : -1;
+    if (!list || !staged || !pos) {
+        bitt_fail(err, "%s: out of memory", source);
+    } else if (!format || strcmp(format, "bitt-state") != 0) {
+        bitt_fail(err, "%s: not a Bit-TTT state file (metadata format is not \"bitt-state\")", source);
+    } else if (!variant || strcmp(variant, ttt_variant_name(s->variant)) != 0) {
+        bitt_fail(err, "%s: state is for TTT variant '%s', this model uses '%s'", source,
+                  variant ? variant : "?", ttt_variant_name(s->variant));
+    } else if (!fp || strcmp(fp, want_fp) != 0) {
+        bitt_fail(err, "%s: state belongs to another model (fingerprint %s, this model %s)", source,
+                  fp ? fp : "missing", want_fp);
+    } else if (!count || !end || *end || tokens < 0) {
+        bitt_fail(err, "%s: bad or missing token_count in the state metadata", source);
+    } else {
+        /* stage everything, commit only when all of it checked out */
+        int n = list_tensors(s, list);
+        size_t at = 0;
+        rc = 0;
+        for (int i = 0; i < n && !rc; i++) {
+            size_t cnt = (size_t)list[i].shape[0] * list[i].shape[1] * (list[i].ndim > 2 ? list[i].shape[2] : 1);
+            rc = safetensors_read_f32(&st, list[i].name, list[i].ndim, list[i].shape, staged + at, err);
+            at += cnt;
+        }
+        if (s->variant == TTT_LINEAR)
+            for (int l = 0; l < s->num_layers && !rc; l++) {
+                char name[64];
+                const int64_t one = 1;
+                snprintf(name, sizeof name, "layers.%d.ttt.pos", l);
+                const StTensor *t = safetensors_expect(&st, name, ST_I32, 1, &one, err);
+                if (!t) { rc = -1; break; }
+                memcpy(&pos[l], t->data, 4);
+                if (pos[l] < 0 || pos[l] >= m->cfg.mini_batch || pos[l] != (int32_t)(tokens % m->cfg.mini_batch))
+                    rc = bitt_fail(err, "%s: %s = %d does not fit mini_batch %d and token_count %lld",
+                                   source, name, pos[l], m->cfg.mini_batch, tokens);
+            }
+        if (!rc) {
+            /* list_tensors order matches the layout of s->data only per tensor: copy back */
+            at = 0;
+            for (int i = 0; i < n; i++) {
+                size_t cnt = (size_t)list[i].shape[0] * list[i].shape[1] * (list[i].ndim > 2 ? list[i].shape[2] : 1);
+                memcpy(list[i].data, staged + at, cnt * sizeof(float));
+                at += cnt;
+            }
+            if (s->variant == TTT_LINEAR)
+                for (int l = 0; l < s->num_layers; l++) s->linear[l].pos = pos[l];
+            s->token_count = tokens;
+        }
+    }
+    if (rc) bitt_fail_prefix(err, "cannot load state");
+    free(list);
+    free(staged);
+    free(pos);
+    safetensors_free(&st);
+    return rc;
+}
+
+int state_save_file(const ModelState *s, const Model *m, const char *path, BittError *err) {
+    uint8_t *buf;
+    size_t len;
+    if (state_save_memory(s, m, &buf, &len, err) != 0) return bitt_fail_prefix(err, path);
+    const void *parts[1] = {buf};
+    int rc = file_write_atomic(path, parts, &len, 1, err);
+    free(buf);
+    return rc;
+}
+
+int state_load_file(ModelState *s, const Model *m, const char *path, BittError *err) {
+    uint8_t *buf;
+    size_t len;
+    if (file_read_all(path, &buf, &len, err) != 0) return -1;
+    int rc = state_load_memory(s, m, buf, len, path, err);
+    free(buf);
+    return rc;
+}

@@ -1,0 +1,157 @@
+/* ttt_linear.c: the TTT-Linear mixer (SPEC 1.2). The memory of each head is
+ * a small linear model (W, c) trained by one gradient step per mini-batch
+ * of b tokens while the model reads. Two forms of the same function:
+ *  - dual form (prefill): all tokens of a mini-batch at once, through the
+ *    b x b matrix of eta_{j,i} (q_j . k_i + 1); the running sums (A, a)
+ *    are formed only at the end of the chunk;
+ *  - primal form (decode): one token, updating A and a first, then
+ *    W_j = Ws - base_lr/(f j) A.
+ * A chunk may start in the middle of a mini-batch: the carried (A, a, pos)
+ * make that exact. */
+#include <math.h>
+#include <string.h>
+
+#include "session.h"
+#include "ttt_math.h"
+
+typedef struct HeadParams {
+    const float *ln_w, *ln_b;   /* f */
+    int f, b;
+    float base_lr;
+} HeadParams;
+
+typedef struct HeadState {
+    float *W, *c, *A, *a;       /* f x f, f, f x f, f */
+    int *pos;
+} HeadState;
+
+/* Closes a full mini-batch: Ws <- Ws - base_lr/(f b) A, cs likewise. */
+static void fold_minibatch(const HeadParams *p, HeadState *st) {
+    const int f = p->f;
+    const float coef = p->base_lr / (float)(f * p->b);
+    for (int i = 0; i < f * f; i++) {
+        st->W[i] -= coef * st->A[i];
+        st->A[i] = 0.0f;
+    }
+    for (int j = 0; j < f; j++) {
+        st->c[j] -= coef * st->a[j];
+        st->a[j] = 0.0f;
+    }
+    *st->pos = 0;
+}
+
+/* Primal form: one token. q, k, v: f values; out: f values. tmp: 4 f. */
+static void head_primal_step(const HeadParams *p, HeadState *st, const float *q, const float *k,
+                             const float *v, float lr, float *out, float *tmp) {
+    const int f = p->f;
+    float *g = tmp, *z = tmp + f, *qa = tmp + 2 * f, *grad_tmp = tmp + 2 * f;
+    ttt_inner_grad(st->W, st->c, k, v, p->ln_w, p->ln_b, f, g, grad_tmp);
+    for (int m = 0; m < f; m++) {
+        const float lk = lr * k[m];
+        float *row = st->A + (size_t)m * f;
+        for (int j = 0; j < f; j++) row[j] += lk * g[j];
+    }
+    for (int j = 0; j < f; j++) st->a[j] += lr * g[j];
+    int pos = ++*st->pos;
+    const float coef = p->base_lr / (float)(f * pos);
+    ttt_vec_mat(q, st->W, st->c, f, z);
+    ttt_vec_mat(q, st->A, st->a, f, qa);
+    for (int j = 0; j < f; j++) z[j] -= coef * qa[j];
+    ttt_output(q, z, p->ln_w, p->ln_b, f, out);
+    if (pos == p->b) fold_minibatch(p, st);
+}
+
+/* Dual form: n tokens that all fall in the current mini-batch
+ * (n <= b - pos). Rows of Q, K, V, out are `stride` floats apart; lr has n
+ * values. tmp: n f (G) + 4 f. */
+static void head_dual_chunk(const HeadParams *p, HeadState *st, const float *Q, const float *K,
+                            const float *V, int stride, const float *lr, int n, float *out,
+                            float *tmp) {
+    const int f = p->f;
+    float *G = tmp, *z = tmp + (size_t)n * f, *qa = z + f, *grad_tmp = z + 2 * f;
+    /* every g_i at the state (Ws, cs) of this mini-batch */
+    for (int i = 0; i < n; i++)
+        ttt_inner_grad(st->W, st->c, K + (size_t)i * stride, V + (size_t)i * stride, p->ln_w,
+                       p->ln_b, f, G + (size_t)i * f, grad_tmp);
+    const int pos0 = *st->pos;
+    for (int j = 0; j < n; j++) {
+        const float *q = Q + (size_t)j * stride;
+        /* q A_prev + a_prev + sum_{i<=j} lr_i (q . k_i + 1) g_i */
+        ttt_vec_mat(q, st->A, st->a, f, qa);
+        for (int i = 0; i <= j; i++) {
+            const float *k = K + (size_t)i * stride;
+            float qk = 0.0f;
+            for (int m = 0; m < f; m++) qk += q[m] * k[m];
+            const float e = lr[i] * (qk + 1.0f);
+            const float *g = G + (size_t)i * f;
+            for (int m = 0; m < f; m++) qa[m] += e * g[m];
+        }
+        const float coef = p->base_lr / (float)(f * (pos0 + j + 1));
+        ttt_vec_mat(q, st->W, st->c, f, z);
+        for (int m = 0; m < f; m++) z[m] -= coef * qa[m];
+        ttt_output(q, z, p->ln_w, p->ln_b, f, out + (size_t)j * stride);
+    }
+    /* carry the sums: A += K^T diag(lr) G, a += lr G */
+    for (int i = 0; i < n; i++) {
+        const float *k = K + (size_t)i * stride, *g = G + (size_t)i * f;
+        for (int m = 0; m < f; m++) {
+            const float lk = lr[i] * k[m];
+            float *row = st->A + (size_t)m * f;
+            for (int j = 0; j < f; j++) row[j] += lk * g[j];
+        }
+        for (int j = 0; j < f; j++) st->a[j] += lr[i] * g[j];
+    }
+    *st->pos = pos0 + n;
+    if (*st->pos == p->b) fold_minibatch(p, st);
+}
+
+static float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+void ttt_linear_forward(Session *s, int layer, int T) {
+    const Model *m = s->m;
+    const Kernels *kern = m->kernels;
+    const ModelConfig *cfg = &m->cfg;
+    const LayerWeights *w = &m->layers[layer];
+    TttLayerState *ls = &s->state.linear[layer];
+    const int D = cfg->hidden_dim, H = cfg->num_heads, f = D / H;
+
+    ActRows a;
+    act_rows_quantize(s, s->xn, T, D, &a);
+    bitlinear_apply(kern, &w->ttt_q.q, &a, T, s->acc, s->q);
+    bitlinear_apply(kern, &w->ttt_k.q, &a, T, s->acc, s->k);
+    bitlinear_apply(kern, &w->ttt_v.q, &a, T, s->acc, s->v);
+    /* lr_t = sigmoid(lr(x_t)): full precision D -> H */
+    kern->matmul_f32(w->lr_w, H, D, s->xn, T, s->lr);
+    for (int t = 0; t < T; t++)
+        for (int h = 0; h < H; h++) s->lr[t * H + h] = sigmoidf(s->lr[t * H + h] + w->lr_b[h]);
+
+    float *lr_col = s->ttt_tmp;               /* T values of one head */
+    float *tmp = s->ttt_tmp + SESSION_CHUNK;  /* head scratch */
+    for (int h = 0; h < H; h++) {
+        HeadParams p = {w->ln_w + h * f, w->ln_b + h * f, f, cfg->mini_batch, cfg->base_lr};
+        int pos = ls->pos;
+        HeadState st = {ls->W + (size_t)h * f * f, ls->c + h * f, ls->A + (size_t)h * f * f,
+                        ls->a + h * f, &pos};
+        for (int t = 0; t < T; t++) lr_col[t] = s->lr[t * H + h];
+        const size_t off = (size_t)h * f;
+        if (T == 1 || s->force_primal) {
+            for (int t = 0; t < T; t++)
+                head_primal_step(&p, &st, s->q + t * D + off, s->k + t * D + off,
+                                 s->v + t * D + off, lr_col[t], s->heads + t * D + off, tmp);
+        } else {
+            for (int t = 0; t < T;) {
+                int n = cfg->mini_batch - pos;
+                if (n > T - t) n = T - t;
+                head_dual_chunk(&p, &st, s->q + t * D + off, s->k + t * D + off,
+                                s->v + t * D + off, D, lr_col + t, n, s->heads + t * D + off, tmp);
+                t += n;
+            }
+        }
+        if (h == H - 1) ls->pos = pos;
+    }
+    /* concat heads -> post-norm RMSNorm -> o */
+    for (int t = 0; t < T; t++)
+        kern->rmsnorm(s->heads + t * D, w->post_norm, D, cfg->rms_eps, s->heads + t * D);
+    act_rows_quantize(s, s->heads, T, D, &a);
+    bitlinear_apply(kern, &w->ttt_o.q, &a, T, s->acc, s->mix);
+}

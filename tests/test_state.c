@@ -1,0 +1,119 @@
+/* test_state.c: the TTT memory as a value: generating after a saved and
+ * restored state equals generating without the round trip, reset returns
+ * to the start state, and a state refuses to load into another model. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/bitt.h"
+#include "formats/model_file.h"
+#include "test_model_util.h"
+#include "test_util.h"
+
+typedef struct Collected { char text[4096]; size_t len; } Collected;
+
+static int collect(const char *piece, size_t len, void *user) {
+    Collected *c = user;
+    if (c->len + len < sizeof c->text) {
+        memcpy(c->text + c->len, piece, len);
+        c->len += len;
+    }
+    return 0;
+}
+
+static void check_variant(TttVariant v) {
+    BittError err;
+    Model *raw = make_random_model(500, 64, 2, v, 1, 16, 21);
+    CHECK(raw != NULL);
+    CHECK(model_save_bitt(raw, "state_model.bitt", 2, &err) == 0);
+    model_free(raw);
+    bitt_model *m;
+    CHECK(bitt_model_load("state_model.bitt", &m, &err) == 0);
+    bitt_session *a, *b;
+    CHECK(bitt_session_new(m, &a, &err) == 0);
+    CHECK(bitt_session_new(m, &b, &err) == 0);
+    bitt_sampling sp = bitt_sampling_default();
+    sp.temperature = 0.9f;
+    sp.top_k = 0;
+    sp.top_p = 1.0f;
+    Collected first = {{0}, 0}, cont = {{0}, 0}, again = {{0}, 0};
+    /* a prompt of 21 tokens: the state ends inside a mini-batch */
+    CHECK(bitt_generate(a, "once upon a time the cat sat", 7, &sp, collect, &first, NULL, &err) == 0);
+    uint8_t *buf;
+    size_t len;
+    CHECK(bitt_state_save(a, &buf, &len, &err) == 0);
+    int64_t tokens = bitt_session_tokens(a);
+    CHECK(tokens > 0);
+    /* continue in a */
+    CHECK(bitt_generate(a, " and then", 40, &sp, collect, &cont, NULL, &err) == 0);
+    /* restore into b and continue the same way */
+    CHECK(bitt_state_load(b, buf, len, &err) == 0);
+    CHECK(bitt_session_tokens(b) == tokens);
+    CHECK(bitt_generate(b, " and then", 40, &sp, collect, &again, NULL, &err) == 0);
+    CHECK(cont.len == again.len && memcmp(cont.text, again.text, cont.len) == 0);
+    /* through a file too */
+    CHECK(bitt_state_save_file(b, "state.bin", &err) == 0);
+    CHECK(bitt_state_load_file(a, "state.bin", &err) == 0);
+    CHECK(bitt_session_tokens(a) == bitt_session_tokens(b));
+    /* reset: back to the very start */
+    bitt_session_reset(a);
+    CHECK(bitt_session_tokens(a) == 0);
+    Collected after_reset = {{0}, 0};
+    CHECK(bitt_generate(a, "once upon a time the cat sat", 7, &sp, collect, &after_reset, NULL, &err) == 0);
+    CHECK(after_reset.len == first.len && memcmp(after_reset.text, first.text, first.len) == 0);
+    /* the state bytes are constant whatever the context */
+    size_t before = bitt_state_bytes(a);
+    CHECK(bitt_session_learn(a, "more and more text to read, and again more text", 48, &err) == 0);
+    CHECK(bitt_state_bytes(a) == before);
+    /* a damaged state is refused and leaves the session untouched */
+    int64_t t_before = bitt_session_tokens(a);
+    for (size_t cut = 0; cut < len; cut += len / 7 + 1) {
+        CHECK(bitt_state_load(a, buf, cut, &err) != 0);
+        CHECK(strstr(err.message, "state") != NULL);
+    }
+    CHECK(bitt_session_tokens(a) == t_before);
+    free(buf);
+    bitt_session_free(a);
+    bitt_session_free(b);
+    bitt_model_free(m);
+}
+
+/* A state of one model does not load into another (other weights, or
+ * another variant). */
+static void check_other_model(void) {
+    BittError err;
+    Model *m1 = make_random_model(300, 64, 2, TTT_LINEAR, 1, 16, 1);
+    Model *m2 = make_random_model(300, 64, 2, TTT_LINEAR, 1, 16, 2);
+    Model *m3 = make_random_model(300, 64, 2, TTT_SEED, 1, 16, 1);
+    Session s1, s2, s3;
+    CHECK(session_init(&s1, m1, &err) == 0);
+    CHECK(session_init(&s2, m2, &err) == 0);
+    CHECK(session_init(&s3, m3, &err) == 0);
+    int32_t ids[5] = {5, 6, 7, 8, 9};
+    CHECK(session_forward(&s1, ids, 5, NULL, 0, &err) == 0);
+    uint8_t *buf;
+    size_t len;
+    CHECK(state_save_memory(&s1.state, m1, &buf, &len, &err) == 0);
+    CHECK(state_load_memory(&s2.state, m2, buf, len, "s1.state", &err) != 0);
+    CHECK_ERR_CONTAINS(&err, "another model");
+    CHECK_ERR_CONTAINS(&err, "s1.state");
+    CHECK(state_load_memory(&s3.state, m3, buf, len, "s1.state", &err) != 0);
+    CHECK_ERR_CONTAINS(&err, "variant");
+    CHECK(s2.state.token_count == 0);
+    /* garbage */
+    uint8_t junk[64];
+    for (int i = 0; i < 64; i++) junk[i] = (uint8_t)(i * 37 + 11);
+    CHECK(state_load_memory(&s1.state, m1, junk, sizeof junk, "junk.state", &err) != 0);
+    CHECK_ERR_CONTAINS(&err, "junk.state");
+    free(buf);
+    session_free(&s1); session_free(&s2); session_free(&s3);
+    model_free(m1); model_free(m2); model_free(m3);
+}
+
+int main(void) {
+    check_variant(TTT_LINEAR);
+    check_variant(TTT_SEED);
+    check_other_model();
+    remove("state_model.bitt");
+    remove("state.bin");
+    return test_main_end("test_state");
+}
