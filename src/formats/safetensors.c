@@ -114,8 +114,9 @@ int safetensors_parse(const uint8_t *buf, size_t len, const char *source, SafeTe
         }
         for (int j = 0; j < out->count; j++)
             if (strcmp(out->tensors[j].name, m->key) == 0) {
-                safetensors_free(out);
-                return bitt_fail(err, "%s: tensor '%s' appears twice", source, m->key);
+                bitt_fail(err, "%s: tensor '%s' appears twice", source, m->key);
+                safetensors_free(out); /* frees m->key: the message is written first */
+                return -1;
             }
         out->count++;
     }
