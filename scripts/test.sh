@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds everything and runs every test: the native release build under
-# ctest, then the same suite built with AddressSanitizer + UBSan.
+# Builds everything and runs every test: the native release build (gcc,
+# warnings as errors) under ctest, then the same suite built with clang,
+# AddressSanitizer and UBSan.
 # Usage: bash scripts/test.sh [--no-asan]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,14 +9,14 @@ run_asan=1
 [ "${1:-}" = "--no-asan" ] && run_asan=0
 
 echo "== native build =="
-cmake --preset native >/dev/null
+cmake --preset native -DBITT_WERROR=ON >/dev/null
 cmake --build --preset native
 echo "== native tests =="
 ctest --preset native
 
 if [ "$run_asan" = 1 ]; then
   echo "== AddressSanitizer + UBSan build =="
-  cmake --preset asan >/dev/null
+  cmake --preset asan -DBITT_WERROR=ON >/dev/null
   cmake --build --preset asan
   echo "== AddressSanitizer + UBSan tests =="
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --preset asan

@@ -76,7 +76,7 @@ int cmd_chat(int argc, char **argv) {
     if (interactive) printf("bitt chat: type text and press Enter; /help for commands.\n");
     char line[8192];
     rc = 0;
-    for (int turn = 0;; turn++) {
+    for (;;) {
         if (interactive) {
             printf("> ");
             fflush(stdout);
@@ -89,8 +89,11 @@ int cmd_chat(int argc, char **argv) {
             if (run_command(s, line)) break;
             continue;
         }
-        sp.seed += (uint64_t)(turn > 0); /* a fresh stream each turn, reproducible from --seed */
-        if (bitt_generate(s, line, max_tokens, &sp, print_piece, NULL, NULL, &err) != 0) {
+        /* each turn's stream depends on --seed and on how much the memory holds, so a
+         * restored memory answers the same input the same way */
+        bitt_sampling turn_sp = sp;
+        turn_sp.seed = sp.seed + (uint64_t)bitt_session_tokens(s);
+        if (bitt_generate(s, line, max_tokens, &turn_sp, print_piece, NULL, NULL, &err) != 0) {
             rc = cli_fail("chat", "%s", err.message);
             break;
         }

@@ -66,12 +66,14 @@ int cmd_generate(int argc, char **argv) {
         cli_fail("generate", "%s", err.message);
         goto done;
     }
+    const int64_t tokens_before = bitt_session_tokens(s);
     double t0 = cli_now();
     if (bitt_session_learn(s, prompt, strlen(prompt), &err) != 0) {
         cli_fail("generate", "%s", err.message);
         goto done;
     }
     double t1 = cli_now();
+    const int64_t prompt_tokens = bitt_session_tokens(s) - tokens_before;
     if (bitt_generate(s, "", max_tokens, &sp, on_piece, &out, &n_gen, &err) != 0) {
         cli_fail("generate", "%s", err.message);
         goto done;
@@ -87,10 +89,12 @@ int cmd_generate(int argc, char **argv) {
     if (json) {
         printf("{\"text\":");
         cli_print_json_string(stdout, out.text ? out.text : "", out.len);
-        printf(",\"tokens\":%d,\"tok_s\":%.2f,\"prompt_s\":%.4f}\n", n_gen, tok_s, t_prompt);
+        printf(",\"tokens\":%d,\"tok_s\":%.2f,\"prompt_tokens\":%lld,\"prompt_s\":%.4f}\n", n_gen,
+               tok_s, (long long)prompt_tokens, t_prompt);
     } else {
         printf("\n");
-        fprintf(stderr, "[%d tokens in %.2f s, %.1f tok/s; prompt %.3f s]\n", n_gen, t_gen, tok_s, t_prompt);
+        fprintf(stderr, "[%d tokens in %.2f s, %.1f tok/s; prompt: %lld tokens in %.3f s]\n", n_gen, t_gen,
+                tok_s, (long long)prompt_tokens, t_prompt);
     }
     rc = 0;
 done:
