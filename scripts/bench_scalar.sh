@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bitt=./build/bitt
+export BITT_KERNELS=scalar   # this script measures the scalar reference path
 [ -x "$bitt" ] || { cmake --preset native >/dev/null && cmake --build --preset native >/dev/null; }
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT

@@ -17,7 +17,8 @@ int cmd_tokenize(int argc, char **argv);
 
 /* Monotonic seconds. */
 double cli_now(void);
-/* Writes s as a JSON string literal (with quotes) to out. */
+/* Writes s as a JSON string literal (with quotes) to out; invalid UTF-8
+ * bytes become U+FFFD so the output is always valid JSON. */
 void cli_print_json_string(FILE *out, const char *s, size_t len);
 /* 1 if path names a .bitt file (by extension). */
 int cli_is_bitt_path(const char *path);

@@ -39,7 +39,11 @@ typedef struct Kernels {
 } Kernels;
 
 const Kernels *kernels_scalar(void);
-/* The fastest backend this CPU supports (the scalar one for now). */
+/* The fastest backend this CPU supports: AVX2 where the CPU has it (checked
+ * at run time), else scalar. The environment variable BITT_KERNELS=scalar
+ * (or avx2) overrides the choice. */
 const Kernels *kernels_best(void);
+/* A backend by name ("scalar", "avx2"), or NULL if not built / not supported here. */
+const Kernels *kernels_by_name(const char *name);
 
 #endif

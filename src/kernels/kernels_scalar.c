@@ -77,4 +77,3 @@ static const Kernels scalar_kernels = {
 };
 
 const Kernels *kernels_scalar(void) { return &scalar_kernels; }
-const Kernels *kernels_best(void) { return &scalar_kernels; }

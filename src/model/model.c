@@ -208,12 +208,21 @@ uint64_t model_compute_fingerprint(const Model *m) {
     return h;
 }
 
-int model_finish_load(Model *m, BittError *err) {
-    const Kernels *k = m->kernels;
+int model_use_kernels(Model *m, const Kernels *k, BittError *err) {
+    for (int i = 0; i < m->n_params; i++) {
+        TernaryMatrix *q = m->params[i].kind == PARAM_BITLINEAR ? &m->params[i].bl->q : NULL;
+        if (q && q->packed && m->kernels->release_ternary) m->kernels->release_ternary(q);
+    }
+    m->kernels = k;
     if (k->prepare_ternary)
         for (int i = 0; i < m->n_params; i++)
             if (m->params[i].kind == PARAM_BITLINEAR && k->prepare_ternary(&m->params[i].bl->q) != 0)
                 return bitt_fail(err, "out of memory preparing %s for the %s kernels", m->params[i].name, k->name);
+    return 0;
+}
+
+int model_finish_load(Model *m, BittError *err) {
+    if (model_use_kernels(m, m->kernels, err) != 0) return -1;
     m->fingerprint = model_compute_fingerprint(m);
     return 0;
 }

@@ -73,6 +73,8 @@ void model_init_random(Model *m, uint64_t seed);
 void model_quantize(Model *m);
 /* Prepares backend layouts and computes the fingerprint; call once the weights are in. */
 int model_finish_load(Model *m, BittError *err);
+/* Switches the model to another kernel backend (re-preparing its layouts). */
+int model_use_kernels(Model *m, const Kernels *k, BittError *err);
 /* Hash of the config and the weights as v2 stores them (ternary + scales,
  * f16 embed/lm_head, f32 rest): v1, v2 and checkpoint forms of one model agree. */
 uint64_t model_compute_fingerprint(const Model *m);

@@ -1,0 +1,228 @@
+/* kernels_avx2.c: the x86 AVX2 backend of the kernel interface (kernels.h).
+ *
+ * BitLinear: weights are repacked at load into blocks of 128 weights held
+ * in 32 bytes: byte j of a block carries weights j, j+32, j+64, j+96 of the
+ * block as 2-bit codes c = w + 1 at bits 0-1, 2-3, 4-5, 6-7. Four shifts and
+ * masks give four 32-byte vectors of codes that line up with 32 consecutive
+ * int8 activations each; _mm256_maddubs_epi16 multiplies the unsigned codes
+ * with the signed activations, and sum(c x) - sum(x) = sum(w x) exactly.
+ * Activations are zero-padded to whole blocks, so padding adds nothing.
+ * Up to 4 token rows share each unpacked block (prefill reuses weights).
+ *
+ * Every function is compiled for avx2+fma through target attributes; the
+ * caller picks this backend only after checking the CPU (kernels_best).
+ * Kernels whose float results depend on summation order (rmsnorm) stay
+ * scalar so that both backends feed the quantiser the same numbers. */
+#if defined(__x86_64__) || defined(_M_X64)
+
+#include <immintrin.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/kernels/kernels.h"
+#include "kernels_avx2.h"
+
+#define AVX2 __attribute__((target("avx2,fma")))
+#define AVX2_INLINE __attribute__((target("avx2,fma"), always_inline)) static inline
+#define BLOCK 128
+
+typedef struct PackedTernary {
+    int nblocks;      /* per row: ceil(cols / 128) */
+    uint8_t *data;    /* rows x nblocks x 32 bytes, 32-byte aligned */
+} PackedTernary;
+
+static int avx2_prepare_ternary(TernaryMatrix *w) {
+    PackedTernary *p = malloc(sizeof *p);
+    if (!p) return -1;
+    p->nblocks = (w->cols + BLOCK - 1) / BLOCK;
+    size_t bytes = (size_t)w->rows * p->nblocks * 32;
+    p->data = aligned_alloc(32, bytes ? bytes : 32);
+    if (!p->data) { free(p); return -1; }
+    memset(p->data, 0, bytes);
+    for (int o = 0; o < w->rows; o++) {
+        const int8_t *row = w->w + (size_t)o * w->cols;
+        uint8_t *dst = p->data + (size_t)o * p->nblocks * 32;
+        for (int i = 0; i < w->cols; i++) {
+            int b = i / BLOCK, k = i % BLOCK;   /* block, index inside it */
+            dst[b * 32 + k % 32] |= (uint8_t)((row[i] + 1) << (2 * (k / 32)));
+        }
+    }
+    w->packed = p;
+    return 0;
+}
+
+static void avx2_release_ternary(TernaryMatrix *w) {
+    PackedTernary *p = w->packed;
+    if (p) free(p->data);
+    free(p);
+    w->packed = NULL;
+}
+
+AVX2_INLINE int32_t hsum_epi32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+    return _mm_cvtsi128_si32(s);
+}
+
+/* One weight row against NT (1..4) padded activation rows: out[t] = sum c x. */
+AVX2_INLINE void row_dot(const uint8_t *wp, int nb, const int8_t *xpad, size_t padded, int NT,
+                         int32_t *out) {
+    const __m256i mask = _mm256_set1_epi8(3), ones = _mm256_set1_epi16(1);
+    __m256i acc32[4], acc16[4];
+    for (int t = 0; t < NT; t++) acc32[t] = acc16[t] = _mm256_setzero_si256();
+    for (int b = 0; b < nb; b++) {
+        const __m256i v = _mm256_load_si256((const __m256i *)(wp + (size_t)b * 32));
+        const __m256i c0 = _mm256_and_si256(v, mask);
+        const __m256i c1 = _mm256_and_si256(_mm256_srli_epi16(v, 2), mask);
+        const __m256i c2 = _mm256_and_si256(_mm256_srli_epi16(v, 4), mask);
+        const __m256i c3 = _mm256_and_si256(_mm256_srli_epi16(v, 6), mask);
+        for (int t = 0; t < NT; t++) {
+            const int8_t *xb = xpad + t * padded + (size_t)b * BLOCK;
+            __m256i s = _mm256_maddubs_epi16(c0, _mm256_load_si256((const __m256i *)xb));
+            s = _mm256_add_epi16(s, _mm256_maddubs_epi16(c1, _mm256_load_si256((const __m256i *)(xb + 32))));
+            s = _mm256_add_epi16(s, _mm256_maddubs_epi16(c2, _mm256_load_si256((const __m256i *)(xb + 64))));
+            s = _mm256_add_epi16(s, _mm256_maddubs_epi16(c3, _mm256_load_si256((const __m256i *)(xb + 96))));
+            acc16[t] = _mm256_add_epi16(acc16[t], s);
+        }
+        /* a block adds at most 4 * 2 * 2 * 127 = 2032 per int16 lane: widen every 16 blocks */
+        if ((b & 15) == 15)
+            for (int t = 0; t < NT; t++) {
+                acc32[t] = _mm256_add_epi32(acc32[t], _mm256_madd_epi16(acc16[t], ones));
+                acc16[t] = _mm256_setzero_si256();
+            }
+    }
+    for (int t = 0; t < NT; t++)
+        out[t] = hsum_epi32(_mm256_add_epi32(acc32[t], _mm256_madd_epi16(acc16[t], ones)));
+}
+
+AVX2 static void rows_dot_nt(const PackedTernary *p, int o0, int o1, const int8_t *xpad,
+                             size_t padded, int nt, const int32_t *xsum, int rows, int32_t *acc) {
+    int32_t out[4];
+    for (int o = o0; o < o1; o++) {
+        const uint8_t *wp = p->data + (size_t)o * p->nblocks * 32;
+        switch (nt) { /* constant NT: the accumulators stay in registers */
+        case 1: row_dot(wp, p->nblocks, xpad, padded, 1, out); break;
+        case 2: row_dot(wp, p->nblocks, xpad, padded, 2, out); break;
+        case 3: row_dot(wp, p->nblocks, xpad, padded, 3, out); break;
+        default: row_dot(wp, p->nblocks, xpad, padded, 4, out); break;
+        }
+        for (int t = 0; t < nt; t++) acc[(size_t)t * rows + o] = out[t] - xsum[t];
+    }
+}
+
+void avx2_ternary_rows(const TernaryMatrix *w, const int8_t *xq, int T, int32_t *acc, int o0,
+                       int o1, int8_t *xpad_scratch) {
+    const PackedTernary *p = w->packed;
+    const size_t padded = (size_t)p->nblocks * BLOCK;
+    for (int t0 = 0; t0 < T; t0 += 4) {
+        const int nt = T - t0 < 4 ? T - t0 : 4;
+        int32_t xsum[4] = {0, 0, 0, 0};
+        for (int t = 0; t < nt; t++) {
+            const int8_t *src = xq + (size_t)(t0 + t) * w->cols;
+            int8_t *dst = xpad_scratch + t * padded;
+            memcpy(dst, src, (size_t)w->cols);
+            memset(dst + w->cols, 0, padded - (size_t)w->cols);
+            for (int i = 0; i < w->cols; i++) xsum[t] += src[i];
+        }
+        rows_dot_nt(p, o0, o1, xpad_scratch, padded, nt, xsum, w->rows, acc + (size_t)t0 * w->rows);
+    }
+}
+
+size_t avx2_ternary_scratch_bytes(const TernaryMatrix *w) {
+    const PackedTernary *p = w->packed;
+    return (size_t)4 * p->nblocks * BLOCK;
+}
+
+/* acc[t, o] = sum_i w[o, i] xq[t, i] */
+static void avx2_ternary_matmul_i8(const TernaryMatrix *w, const int8_t *xq, int T, int32_t *acc) {
+    int8_t *xpad = aligned_alloc(32, avx2_ternary_scratch_bytes(w));
+    if (!xpad) { kernels_scalar()->ternary_matmul_i8(w, xq, T, acc); return; }
+    avx2_ternary_rows(w, xq, T, acc, 0, w->rows, xpad);
+    free(xpad);
+}
+
+/* roundf (half away from zero) of 8 floats, exactly: trunc, then one more
+ * step away from zero where the dropped fraction is >= 0.5. */
+AVX2_INLINE __m256 round_half_away(__m256 x) {
+    const __m256 t = _mm256_round_ps(x, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    const __m256 frac = _mm256_sub_ps(x, t);
+    const __m256 sign_mask = _mm256_set1_ps(-0.0f);
+    const __m256 abs_frac = _mm256_andnot_ps(sign_mask, frac);
+    const __m256 step = _mm256_or_ps(_mm256_and_ps(x, sign_mask), _mm256_set1_ps(1.0f));
+    const __m256 up = _mm256_cmp_ps(abs_frac, _mm256_set1_ps(0.5f), _CMP_GE_OQ);
+    return _mm256_add_ps(t, _mm256_and_ps(up, step));
+}
+
+AVX2 static float avx2_quantize_row_i8(const float *x, int n, int8_t *xq) {
+    const __m256 sign_mask = _mm256_set1_ps(-0.0f);
+    __m256 vmax = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 8 <= n; i += 8) vmax = _mm256_max_ps(vmax, _mm256_andnot_ps(sign_mask, _mm256_loadu_ps(x + i)));
+    float lanes[8];
+    _mm256_storeu_ps(lanes, vmax);
+    float maxabs = 0.0f;
+    for (int k = 0; k < 8; k++) maxabs = lanes[k] > maxabs ? lanes[k] : maxabs;
+    for (; i < n; i++) maxabs = fabsf(x[i]) > maxabs ? fabsf(x[i]) : maxabs;
+    const float s = 127.0f / (maxabs > 1e-5f ? maxabs : 1e-5f);
+    const __m256 vs = _mm256_set1_ps(s), lo = _mm256_set1_ps(-127.0f), hi = _mm256_set1_ps(127.0f);
+    for (i = 0; i + 8 <= n; i += 8) {
+        __m256 r = round_half_away(_mm256_mul_ps(_mm256_loadu_ps(x + i), vs));
+        r = _mm256_min_ps(_mm256_max_ps(r, lo), hi);
+        __m256i q = _mm256_cvtps_epi32(r); /* exact: r is integral */
+        __m128i q16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+        __m128i q8 = _mm_packs_epi16(q16, q16);
+        _mm_storel_epi64((__m128i *)(xq + i), q8);
+    }
+    for (; i < n; i++) {
+        float r = roundf(x[i] * s);
+        xq[i] = (int8_t)(r > 127.0f ? 127 : r < -127.0f ? -127 : (int)r);
+    }
+    return s;
+}
+
+AVX2 static void avx2_matmul_f32(const float *W, int rows, int cols, const float *x, int T,
+                                 float *y) {
+    for (int t = 0; t < T; t++) {
+        const float *xt = x + (size_t)t * cols;
+        for (int o = 0; o < rows; o++) {
+            const float *row = W + (size_t)o * cols;
+            __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+            int i = 0;
+            for (; i + 16 <= cols; i += 16) {
+                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(row + i), _mm256_loadu_ps(xt + i), a0);
+                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(row + i + 8), _mm256_loadu_ps(xt + i + 8), a1);
+            }
+            a0 = _mm256_add_ps(a0, a1);
+            __m128 s = _mm_add_ps(_mm256_castps256_ps128(a0), _mm256_extractf128_ps(a0, 1));
+            s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+            s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 0x55));
+            float sum = _mm_cvtss_f32(s);
+            for (; i < cols; i++) sum += row[i] * xt[i];
+            y[(size_t)t * rows + o] = sum;
+        }
+    }
+}
+
+static Kernels avx2_kernels;
+
+const Kernels *kernels_avx2(void) {
+    if (!avx2_kernels.name) {
+        avx2_kernels = *kernels_scalar();
+        avx2_kernels.name = "avx2";
+        avx2_kernels.prepare_ternary = avx2_prepare_ternary;
+        avx2_kernels.release_ternary = avx2_release_ternary;
+        avx2_kernels.ternary_matmul_i8 = avx2_ternary_matmul_i8;
+        avx2_kernels.quantize_row_i8 = avx2_quantize_row_i8;
+        avx2_kernels.matmul_f32 = avx2_matmul_f32;
+    }
+    return &avx2_kernels;
+}
+
+int cpu_has_avx2_fma(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+#endif
