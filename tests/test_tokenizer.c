@@ -245,7 +245,7 @@ static void check_round_trips(const Tokenizer *tok, const char *name) {
         int ascii = (i % 2) == 0; /* half mostly letters and spaces, half any bytes */
         for (j = 0; j < len; j++) {
             t = lcg();
-            buf[j] = (char)(ascii ? " etaoinshrdlu'\n"[t % 15] : t & 0xFF);
+            buf[j] = ascii ? " etaoinshrdlu'\n"[t % 15] : (char)(t & 0xFF);
         }
         CHECK_MSG(round_trips(tok, buf, len), "%s: random string %zu", name, i);
     }

@@ -90,11 +90,10 @@ typedef struct EncodeCtx {
     size_t keys_len, keys_cap;
     int32_t *cids;
     size_t cids_len, cids_cap;
-    int failed; /* out of memory */
 } EncodeCtx;
 
 typedef struct HeapItem {
-    int32_t rank, pos, left, right;
+    int32_t rank, pos, left, right, merged;
 } HeapItem;
 
 static int grow_buf(void **p, size_t *cap, size_t need, size_t sz) {
@@ -149,9 +148,13 @@ static size_t bpe_naive(const Tokenizer *tok, int32_t *sym, int32_t *rank, int32
             }
         if (best == INT32_MAX) break;
         sym[b] = merged[b];
-        memmove(sym + b + 1, sym + b + 2, (n - b - 2) * sizeof *sym);
-        memmove(rank + b + 1, rank + b + 2, (n > b + 3 ? n - b - 3 : 0) * sizeof *rank);
-        memmove(merged + b + 1, merged + b + 2, (n > b + 3 ? n - b - 3 : 0) * sizeof *merged);
+        for (i = b + 1; i + 1 < n; i++) {
+            sym[i] = sym[i + 1];
+            if (i + 2 < n) {
+                rank[i] = rank[i + 1];
+                merged[i] = merged[i + 1];
+            }
+        }
         n--;
         if (b > 0) rank[b - 1] = pair_rank(tok, sym[b - 1], sym[b], &merged[b - 1]);
         if (b + 1 < n) rank[b] = pair_rank(tok, sym[b], sym[b + 1], &merged[b]);
@@ -196,7 +199,7 @@ static HeapItem heap_pop(HeapItem *h, size_t *n) {
  * symbols compacted to the front of sym. */
 static size_t bpe_heap(EncodeCtx *c, size_t n) {
     const Tokenizer *tok = c->tok;
-    int32_t *sym = c->sym, *prev = c->prev, *next = c->next, m;
+    int32_t *sym = c->sym, *prev = c->prev, *next = c->next, m = -1;
     HeapItem *h = c->heap;
     size_t hn = 0, i, k = 0;
     for (i = 0; i < n; i++) {
@@ -205,26 +208,25 @@ static size_t bpe_heap(EncodeCtx *c, size_t n) {
     }
     for (i = 0; i + 1 < n; i++) {
         int32_t r = pair_rank(tok, sym[i], sym[i + 1], &m);
-        if (r != INT32_MAX) heap_push(h, &hn, (HeapItem){r, (int32_t)i, sym[i], sym[i + 1]});
+        if (r != INT32_MAX) heap_push(h, &hn, (HeapItem){r, (int32_t)i, sym[i], sym[i + 1], m});
     }
     while (hn) {
         HeapItem it = heap_pop(h, &hn);
         int32_t p = it.pos, q = next[p], r;
         if (sym[p] != it.left || q < 0 || sym[q] != it.right) continue;
-        pair_rank(tok, it.left, it.right, &m);
-        sym[p] = m;
+        sym[p] = it.merged;
         sym[q] = -1; /* removed */
         next[p] = next[q];
         if (next[q] >= 0) prev[next[q]] = p;
         if (prev[p] >= 0) {
             int32_t a = prev[p];
             r = pair_rank(tok, sym[a], sym[p], &m);
-            if (r != INT32_MAX) heap_push(h, &hn, (HeapItem){r, a, sym[a], sym[p]});
+            if (r != INT32_MAX) heap_push(h, &hn, (HeapItem){r, a, sym[a], sym[p], m});
         }
         if (next[p] >= 0) {
             int32_t b = next[p];
             r = pair_rank(tok, sym[p], sym[b], &m);
-            if (r != INT32_MAX) heap_push(h, &hn, (HeapItem){r, p, sym[p], sym[b]});
+            if (r != INT32_MAX) heap_push(h, &hn, (HeapItem){r, p, sym[p], sym[b], m});
         }
     }
     for (i = 0; i < n; i++)
@@ -236,17 +238,21 @@ static size_t bpe_heap(EncodeCtx *c, size_t n) {
 static int bpe_word(EncodeCtx *c, const unsigned char *w, size_t len) {
     const Tokenizer *tok = c->tok;
     size_t i, n = 0;
-    if (grow_buf((void **)&c->sym, &c->scap, len, sizeof(int32_t))) return -1;
-    {
-        size_t cap = c->scap;
-        /* keep the other scratch arrays as large as sym */
-        if (!(c->rank = realloc(c->rank, cap * sizeof(int32_t))) ||
-            !(c->merged = realloc(c->merged, cap * sizeof(int32_t))))
-            return -1;
+    if (len > c->scap) { /* grow all the per-symbol scratch arrays together */
+        size_t cap = len < 64 ? 64 : len + len / 2;
+        int32_t **arrs[5];
+        int k;
+        arrs[0] = &c->sym, arrs[1] = &c->rank, arrs[2] = &c->merged, arrs[3] = &c->prev, arrs[4] = &c->next;
+        for (k = 0; k < 5; k++) {
+            int32_t *p = realloc(*arrs[k], cap * sizeof(int32_t));
+            if (!p) return -1;
+            *arrs[k] = p;
+        }
+        c->scap = cap;
     }
     if (tok->ignore_merges) {
         /* the whole word in the vocab wins (HF ignore_merges) */
-        char small[256], *mapped = small;
+        char small[256] = {0}, *mapped = small;
         size_t ml = 0;
         int32_t id;
         if (len * 2 > sizeof small && !(mapped = malloc(len * 2))) return -1;
@@ -268,11 +274,8 @@ static int bpe_word(EncodeCtx *c, const unsigned char *w, size_t len) {
     if (n <= BPE_NAIVE_MAX) {
         n = bpe_naive(tok, c->sym, c->rank, c->merged, n);
     } else {
-        size_t cap = c->scap;
-        if (!(c->prev = realloc(c->prev, cap * sizeof(int32_t))) ||
-            !(c->next = realloc(c->next, cap * sizeof(int32_t))) ||
-            grow_buf((void **)&c->heap, &c->hcap, 2 * n + 2, sizeof *c->heap))
-            return -1;
+        /* the heap never holds more than 2n entries: n - 1 pairs, then at most one more per merge */
+        if (grow_buf((void **)&c->heap, &c->hcap, 2 * n + 2, sizeof *c->heap)) return -1;
         n = bpe_heap(c, n);
     }
     if (grow_buf((void **)&c->out, &c->cap, c->n + n, sizeof *c->out)) return -1;
@@ -457,6 +460,7 @@ int tokenizer_encode(const Tokenizer *tok, const char *text, size_t len, int32_t
     *ids = NULL;
     *n = 0;
     if (!text && len) return bitt_fail(err, "%s: encode: text is NULL", tok->source);
+    if (len == 0) text = "";
     if (encode_added(&c, (const unsigned char *)text, len, 0)) {
         free(c.out);
         ctx_free(&c);

@@ -21,7 +21,9 @@ typedef struct Tokenizer Tokenizer;
 /* Builds a tokenizer from a parsed tokenizer.json object. source names the
  * file in error messages. Accepts merges as "a b" strings or ["a","b"]
  * pairs. Rejects model types other than BPE, non-ByteLevel pre-tokenizers,
- * duplicate ids, merges naming unknown tokens. */
+ * normalizers, duplicate ids, merges naming unknown tokens, and added tokens
+ * whose id differs from the one Hugging Face would give them (an added token
+ * outside model.vocab takes the next free id). */
 Tokenizer *tokenizer_from_json(const JsonValue *root, const char *source, BittError *err);
 /* Reads and parses a tokenizer.json file. */
 Tokenizer *tokenizer_load_file(const char *path, BittError *err);
@@ -31,7 +33,8 @@ void tokenizer_free(Tokenizer *tok);
 int tokenizer_vocab_size(const Tokenizer *tok);
 
 /* Encodes len bytes of text. Adds no special tokens; added tokens that
- * appear literally in the text are matched (as Hugging Face does).
+ * appear literally in the text are matched (as Hugging Face does). Safe to
+ * call from several threads on one tokenizer (the word cache is per call).
  * On success *ids is malloc'd (caller frees) with *n ids; returns 0. */
 int tokenizer_encode(const Tokenizer *tok, const char *text, size_t len,
                      int32_t **ids, size_t *n, BittError *err);
