@@ -21,7 +21,11 @@
 #include <string.h>
 
 #include "../src/kernels/kernels.h"
+#include "../src/util/threadpool.h"
 #include "kernels_avx2.h"
+
+/* Products smaller than this many multiply-adds run on one thread. */
+#define PARALLEL_MIN_WORK (1 << 16)
 
 #define AVX2 __attribute__((target("avx2,fma")))
 #define AVX2_INLINE __attribute__((target("avx2,fma"), always_inline)) static inline
@@ -97,9 +101,52 @@ AVX2_INLINE void row_dot(const uint8_t *wp, int nb, const int8_t *xpad, size_t p
         out[t] = hsum_epi32(_mm256_add_epi32(acc32[t], _mm256_madd_epi16(acc16[t], ones)));
 }
 
+/* Four horizontal sums at once: lane k of the result is the sum of v[k]. */
+AVX2_INLINE __m128i hsum4_epi32(__m256i v0, __m256i v1, __m256i v2, __m256i v3) {
+    const __m256i s01 = _mm256_hadd_epi32(v0, v1), s23 = _mm256_hadd_epi32(v2, v3);
+    const __m256i s = _mm256_hadd_epi32(s01, s23);
+    return _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+}
+
+/* Decode: four weight rows against one activation row (the activation
+ * vectors are loaded once for the four rows). out[r] = sum c x. */
+AVX2_INLINE void rows4_dot(const uint8_t *wp, size_t row_bytes, int nb, const int8_t *x, int32_t *out) {
+    const __m256i mask = _mm256_set1_epi8(3), ones = _mm256_set1_epi16(1);
+    __m256i acc32[4], acc16[4];
+    for (int r = 0; r < 4; r++) acc32[r] = acc16[r] = _mm256_setzero_si256();
+    for (int b = 0; b < nb; b++) {
+        const int8_t *xb = x + (size_t)b * BLOCK;
+        const __m256i x0 = _mm256_load_si256((const __m256i *)xb);
+        const __m256i x1 = _mm256_load_si256((const __m256i *)(xb + 32));
+        const __m256i x2 = _mm256_load_si256((const __m256i *)(xb + 64));
+        const __m256i x3 = _mm256_load_si256((const __m256i *)(xb + 96));
+        for (int r = 0; r < 4; r++) {
+            const __m256i v = _mm256_load_si256((const __m256i *)(wp + r * row_bytes + (size_t)b * 32));
+            __m256i s = _mm256_maddubs_epi16(_mm256_and_si256(v, mask), x0);
+            s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 2), mask), x1));
+            s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), mask), x2));
+            s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 6), mask), x3));
+            acc16[r] = _mm256_add_epi16(acc16[r], s);
+        }
+        if ((b & 15) == 15)
+            for (int r = 0; r < 4; r++) {
+                acc32[r] = _mm256_add_epi32(acc32[r], _mm256_madd_epi16(acc16[r], ones));
+                acc16[r] = _mm256_setzero_si256();
+            }
+    }
+    for (int r = 0; r < 4; r++) acc32[r] = _mm256_add_epi32(acc32[r], _mm256_madd_epi16(acc16[r], ones));
+    _mm_storeu_si128((__m128i *)out, hsum4_epi32(acc32[0], acc32[1], acc32[2], acc32[3]));
+}
+
 AVX2 static void rows_dot_nt(const PackedTernary *p, int o0, int o1, const int8_t *xpad,
                              size_t padded, int nt, const int32_t *xsum, int rows, int32_t *acc) {
     int32_t out[4];
+    const size_t row_bytes = (size_t)p->nblocks * 32;
+    if (nt == 1) /* decode: 4 rows at a time */
+        for (; o0 + 4 <= o1; o0 += 4) {
+            rows4_dot(p->data + (size_t)o0 * row_bytes, row_bytes, p->nblocks, xpad, out);
+            for (int r = 0; r < 4; r++) acc[o0 + r] = out[r] - xsum[0];
+        }
     for (int o = o0; o < o1; o++) {
         const uint8_t *wp = p->data + (size_t)o * p->nblocks * 32;
         switch (nt) { /* constant NT: the accumulators stay in registers */
@@ -112,35 +159,58 @@ AVX2 static void rows_dot_nt(const PackedTernary *p, int o0, int o1, const int8_
     }
 }
 
-void avx2_ternary_rows(const TernaryMatrix *w, const int8_t *xq, int T, int32_t *acc, int o0,
-                       int o1, int8_t *xpad_scratch) {
-    const PackedTernary *p = w->packed;
-    const size_t padded = (size_t)p->nblocks * BLOCK;
-    for (int t0 = 0; t0 < T; t0 += 4) {
-        const int nt = T - t0 < 4 ? T - t0 : 4;
-        int32_t xsum[4] = {0, 0, 0, 0};
-        for (int t = 0; t < nt; t++) {
-            const int8_t *src = xq + (size_t)(t0 + t) * w->cols;
-            int8_t *dst = xpad_scratch + t * padded;
-            memcpy(dst, src, (size_t)w->cols);
-            memset(dst + w->cols, 0, padded - (size_t)w->cols);
-            for (int i = 0; i < w->cols; i++) xsum[t] += src[i];
-        }
-        rows_dot_nt(p, o0, o1, xpad_scratch, padded, nt, xsum, w->rows, acc + (size_t)t0 * w->rows);
+/* Zero-padded copies of the T activation rows (whole blocks) and their sums. */
+static void pad_rows(const TernaryMatrix *w, const int8_t *xq, int T, size_t padded, int8_t *xpad,
+                     int32_t *xsum) {
+    for (int t = 0; t < T; t++) {
+        const int8_t *src = xq + (size_t)t * w->cols;
+        int8_t *dst = xpad + (size_t)t * padded;
+        memcpy(dst, src, (size_t)w->cols);
+        memset(dst + w->cols, 0, padded - (size_t)w->cols);
+        int32_t sum = 0;
+        for (int i = 0; i < w->cols; i++) sum += src[i];
+        xsum[t] = sum;
     }
 }
 
-size_t avx2_ternary_scratch_bytes(const TernaryMatrix *w) {
-    const PackedTernary *p = w->packed;
-    return (size_t)4 * p->nblocks * BLOCK;
+typedef struct TernaryJob {
+    const TernaryMatrix *w;
+    const int8_t *xpad;
+    const int32_t *xsum;
+    size_t padded;
+    int T;
+    int32_t *acc;
+} TernaryJob;
+
+/* Rows [begin, end) for every group of up to 4 tokens. */
+static void ternary_rows_job(void *ctx, int begin, int end, int worker) {
+    (void)worker;
+    const TernaryJob *j = ctx;
+    for (int t0 = 0; t0 < j->T; t0 += 4) {
+        const int nt = j->T - t0 < 4 ? j->T - t0 : 4;
+        rows_dot_nt(j->w->packed, begin, end, j->xpad + (size_t)t0 * j->padded, j->padded, nt,
+                    j->xsum + t0, j->w->rows, j->acc + (size_t)t0 * j->w->rows);
+    }
 }
 
-/* acc[t, o] = sum_i w[o, i] xq[t, i] */
+/* acc[t, o] = sum_i w[o, i] xq[t, i], rows split over the thread pool */
 static void avx2_ternary_matmul_i8(const TernaryMatrix *w, const int8_t *xq, int T, int32_t *acc) {
-    int8_t *xpad = aligned_alloc(32, avx2_ternary_scratch_bytes(w));
-    if (!xpad) { kernels_scalar()->ternary_matmul_i8(w, xq, T, acc); return; }
-    avx2_ternary_rows(w, xq, T, acc, 0, w->rows, xpad);
+    const PackedTernary *p = w->packed;
+    const size_t padded = (size_t)p->nblocks * BLOCK;
+    int8_t *xpad = aligned_alloc(32, (size_t)T * padded);
+    int32_t *xsum = malloc((size_t)T * sizeof(int32_t));
+    if (!xpad || !xsum) {
+        free(xpad);
+        free(xsum);
+        kernels_scalar()->ternary_matmul_i8(w, xq, T, acc);
+        return;
+    }
+    pad_rows(w, xq, T, padded, xpad, xsum);
+    TernaryJob job = {w, xpad, xsum, padded, T, acc};
+    if ((long long)w->rows * w->cols * T < PARALLEL_MIN_WORK) ternary_rows_job(&job, 0, w->rows, 0);
+    else parallel_for(w->rows, 4, ternary_rows_job, &job);
     free(xpad);
+    free(xsum);
 }
 
 /* roundf (half away from zero) of 8 floats, exactly: trunc, then one more
@@ -182,11 +252,21 @@ AVX2 static float avx2_quantize_row_i8(const float *x, int n, int8_t *xq) {
     return s;
 }
 
-AVX2 static void avx2_matmul_f32(const float *W, int rows, int cols, const float *x, int T,
-                                 float *y) {
-    for (int t = 0; t < T; t++) {
+typedef struct F32Job {
+    const float *W, *x;
+    int rows, cols, T;
+    float *y;
+} F32Job;
+
+AVX2 static void f32_rows_job(void *ctx, int begin, int end, int worker) {
+    (void)worker;
+    const F32Job *j = ctx;
+    const float *W = j->W, *x = j->x;
+    const int rows = j->rows, cols = j->cols;
+    float *y = j->y;
+    for (int t = 0; t < j->T; t++) {
         const float *xt = x + (size_t)t * cols;
-        for (int o = 0; o < rows; o++) {
+        for (int o = begin; o < end; o++) {
             const float *row = W + (size_t)o * cols;
             __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
             int i = 0;
@@ -205,6 +285,74 @@ AVX2 static void avx2_matmul_f32(const float *W, int rows, int cols, const float
     }
 }
 
+static void avx2_matmul_f32(const float *W, int rows, int cols, const float *x, int T, float *y) {
+    F32Job job = {W, x, rows, cols, T, y};
+    if ((long long)rows * cols * T < PARALLEL_MIN_WORK) f32_rows_job(&job, 0, rows, 0);
+    else parallel_for(rows, 4, f32_rows_job, &job);
+}
+
+/* Int8 rows x int8 activations: maddubs needs one unsigned operand, so
+ * |w| meets x with w's sign moved onto it (sign_epi8); pairs sum to at most
+ * 2 * 127 * 127 < 32768, then widen to int32 at once. */
+AVX2_INLINE __m256i dot_i8_32(__m256i w, __m256i x) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w)),
+                             _mm256_set1_epi16(1));
+}
+
+typedef struct Int8Job {
+    const Int8Matrix *w;
+    const int8_t *xq;
+    int T;
+    int32_t *acc;
+} Int8Job;
+
+AVX2 static void int8_rows_job(void *ctx, int begin, int end, int worker) {
+    (void)worker;
+    const Int8Job *j = ctx;
+    const Int8Matrix *w = j->w;
+    const int8_t *xq = j->xq;
+    int32_t *acc = j->acc;
+    const int full = w->cols & ~31;
+    const size_t C = (size_t)w->cols;
+    for (int t = 0; t < j->T; t++) {
+        const int8_t *x = xq + (size_t)t * C;
+        int o = begin;
+        for (; o + 4 <= end; o += 4) { /* four rows share the activation loads */
+            const int8_t *r0 = w->w + (size_t)o * C;
+            __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+            for (int i = 0; i < full; i += 32) {
+                const __m256i xv = _mm256_loadu_si256((const __m256i *)(x + i));
+                a0 = _mm256_add_epi32(a0, dot_i8_32(_mm256_loadu_si256((const __m256i *)(r0 + i)), xv));
+                a1 = _mm256_add_epi32(a1, dot_i8_32(_mm256_loadu_si256((const __m256i *)(r0 + C + i)), xv));
+                a2 = _mm256_add_epi32(a2, dot_i8_32(_mm256_loadu_si256((const __m256i *)(r0 + 2 * C + i)), xv));
+                a3 = _mm256_add_epi32(a3, dot_i8_32(_mm256_loadu_si256((const __m256i *)(r0 + 3 * C + i)), xv));
+            }
+            int32_t sums[4];
+            _mm_storeu_si128((__m128i *)sums, hsum4_epi32(a0, a1, a2, a3));
+            for (int r = 0; r < 4; r++) {
+                for (int i = full; i < w->cols; i++) sums[r] += (int32_t)r0[r * C + i] * x[i];
+                acc[(size_t)t * w->rows + o + r] = sums[r];
+            }
+        }
+        for (; o < end; o++) {
+            const int8_t *row = w->w + (size_t)o * C;
+            __m256i a = _mm256_setzero_si256();
+            for (int i = 0; i < full; i += 32)
+                a = _mm256_add_epi32(a, dot_i8_32(_mm256_loadu_si256((const __m256i *)(row + i)),
+                                                  _mm256_loadu_si256((const __m256i *)(x + i))));
+            int32_t sum = hsum_epi32(a);
+            for (int i = full; i < w->cols; i++) sum += (int32_t)row[i] * x[i];
+            acc[(size_t)t * w->rows + o] = sum;
+        }
+    }
+}
+
+static void avx2_int8_matmul(const Int8Matrix *w, const int8_t *xq, int T, int32_t *acc) {
+    Int8Job job = {w, xq, T, acc};
+    if ((long long)w->rows * w->cols * T < PARALLEL_MIN_WORK) int8_rows_job(&job, 0, w->rows, 0);
+    else parallel_for(w->rows, 4, int8_rows_job, &job);
+}
+
 static Kernels avx2_kernels;
 
 const Kernels *kernels_avx2(void) {
@@ -216,6 +364,7 @@ const Kernels *kernels_avx2(void) {
         avx2_kernels.ternary_matmul_i8 = avx2_ternary_matmul_i8;
         avx2_kernels.quantize_row_i8 = avx2_quantize_row_i8;
         avx2_kernels.matmul_f32 = avx2_matmul_f32;
+        avx2_kernels.int8_matmul = avx2_int8_matmul;
     }
     return &avx2_kernels;
 }

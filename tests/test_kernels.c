@@ -30,6 +30,18 @@ static void check_ternary(const Kernels *fast, int rows, int cols, int T, uint32
     free(a.w); free(x); free(want); free(got);
 }
 
+static void check_int8(const Kernels *fast, int rows, int cols, int T, uint32_t seed) {
+    Int8Matrix m = {rows, cols, malloc((size_t)rows * cols), NULL};
+    int8_t *x = malloc((size_t)T * cols);
+    for (size_t i = 0; i < (size_t)rows * cols; i++) m.w[i] = (int8_t)((int)(lcg(&seed) >> 16) % 255 - 127);
+    for (size_t i = 0; i < (size_t)T * cols; i++) x[i] = (int8_t)(i % 5 == 0 ? -127 : (int)(lcg(&seed) >> 16) % 255 - 127);
+    int32_t *want = malloc((size_t)T * rows * 4), *got = malloc((size_t)T * rows * 4);
+    kernels_scalar()->int8_matmul(&m, x, T, want);
+    fast->int8_matmul(&m, x, T, got);
+    CHECK_MSG(memcmp(want, got, (size_t)T * rows * 4) == 0, "%s int8 %dx%d T=%d differs", fast->name, rows, cols, T);
+    free(m.w); free(x); free(want); free(got);
+}
+
 static void check_quantize(const Kernels *fast) {
     uint32_t seed = 5;
     for (int n = 1; n < 300; n += 37) {
@@ -83,11 +95,12 @@ static void greedy(Model *m, const int32_t *prompt, int n, int steps, int32_t *o
     free(logits);
 }
 
-static void check_model(const Kernels *fast, TttVariant v, int act_quant) {
+static void check_model(const Kernels *fast, TttVariant v, int act_quant, int lm_head_int8) {
     BittError err;
     Model *m = make_random_model(2000, 128, 3, v, act_quant, 16, 77);
     CHECK(m != NULL);
     if (!m) return;
+    CHECK(model_set_lm_head_int8(m, lm_head_int8, &err) == 0);
     int32_t prompt[50], g1[128], g2[128];
     make_ids(prompt, 50, 2000, 4);
     float *l1 = malloc(2000 * 4), *l2 = malloc(2000 * 4);
@@ -98,7 +111,8 @@ static void check_model(const Kernels *fast, TttVariant v, int act_quant) {
     double d = rel_diff(l1, l2, 2000);
     CHECK_MSG(d < 1e-4, "%s %s: logits differ by %.3g", fast->name, ttt_variant_name(v), d);
     CHECK_MSG(memcmp(g1, g2, sizeof g1) == 0, "%s %s: greedy continuations differ", fast->name, ttt_variant_name(v));
-    printf("%s vs scalar, %s: logits rel diff %.2e, 128 greedy tokens %s\n", fast->name, ttt_variant_name(v), d,
+    printf("%s vs scalar, %s%s: logits rel diff %.2e, 128 greedy tokens %s\n", fast->name, ttt_variant_name(v),
+           lm_head_int8 ? ", int8 lm_head" : "", d,
            memcmp(g1, g2, sizeof g1) == 0 ? "identical" : "DIFFERENT");
     free(l1); free(l2);
     model_free(m);
@@ -117,11 +131,15 @@ int main(void) {
         int shapes[][2] = {{1, 1}, {3, 5}, {17, 127}, {8, 128}, {9, 129}, {64, 256}, {33, 1024}, {5, 2100}, {4, 4100}};
         for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
             for (int T = 1; T <= 9; T += 2) check_ternary(fast, shapes[i][0], shapes[i][1], T, (uint32_t)(i * 31 + T));
+        int ishapes[][2] = {{1, 1}, {5, 31}, {7, 32}, {9, 63}, {4, 64}, {13, 100}, {8, 256}, {3, 1000}};
+        for (size_t i = 0; i < sizeof ishapes / sizeof *ishapes; i++)
+            for (int T = 1; T <= 3; T++) check_int8(fast, ishapes[i][0], ishapes[i][1], T, (uint32_t)(i + 7 * T));
         check_quantize(fast);
         check_matmul(fast);
-        check_model(fast, TTT_LINEAR, 1);
-        check_model(fast, TTT_SEED, 0);
-        check_model(fast, TTT_NONE, 1);
+        check_model(fast, TTT_LINEAR, 1, 0);
+        check_model(fast, TTT_LINEAR, 1, 1);
+        check_model(fast, TTT_SEED, 0, 0);
+        check_model(fast, TTT_NONE, 1, 1);
     }
     CHECK(kernels_by_name("no-such-backend") == NULL);
     CHECK(kernels_best() != NULL);

@@ -38,8 +38,8 @@ static void check_variant(TttVariant v) {
     Collected first = {{0}, 0}, cont = {{0}, 0}, again = {{0}, 0};
     /* a prompt of 21 tokens: the state ends inside a mini-batch */
     CHECK(bitt_generate(a, "once upon a time the cat sat", 7, &sp, collect, &first, NULL, &err) == 0);
-    uint8_t *buf;
-    size_t len;
+    uint8_t *buf, *buf2;
+    size_t len, len2;
     CHECK(bitt_state_save(a, &buf, &len, &err) == 0);
     int64_t tokens = bitt_session_tokens(a);
     CHECK(tokens > 0);
@@ -50,6 +50,15 @@ static void check_variant(TttVariant v) {
     CHECK(bitt_session_tokens(b) == tokens);
     CHECK(bitt_generate(b, " and then", 40, &sp, collect, &again, NULL, &err) == 0);
     CHECK(cont.len == again.len && memcmp(cont.text, again.text, cont.len) == 0);
+    /* a restored memory continues with no prompt at all, as the original does */
+    Collected more_a = {{0}, 0}, more_b = {{0}, 0};
+    CHECK(bitt_state_save(a, &buf2, &len2, &err) == 0);
+    CHECK(bitt_generate(a, "", 20, &sp, collect, &more_a, NULL, &err) == 0);
+    CHECK(bitt_state_load(b, buf2, len2, &err) == 0);
+    CHECK(bitt_session_logits(b) != NULL);
+    CHECK_MSG(bitt_generate(b, "", 20, &sp, collect, &more_b, NULL, &err) == 0, "%s", err.message);
+    CHECK(more_a.len == more_b.len && memcmp(more_a.text, more_b.text, more_a.len) == 0);
+    free(buf2);
     /* through a file too */
     CHECK(bitt_state_save_file(b, "state.bin", &err) == 0);
     CHECK(bitt_state_load_file(a, "state.bin", &err) == 0);

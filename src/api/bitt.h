@@ -39,6 +39,12 @@ typedef struct bitt_sampling {
 
 /* temperature 0.8, top_k 40, top_p 0.95, seed 42 */
 bitt_sampling bitt_sampling_default(void);
+/* 0 if the parameters are usable, else -1 with the reason. */
+int bitt_sampling_check(const bitt_sampling *p, BittError *err);
+
+/* Threads for the kernels (0 = all cores; the library starts with 1).
+ * Returns the number in effect. Call it between, not during, other calls. */
+int bitt_set_threads(int n);
 
 /* ---- models ---- */
 /* path: a .bitt file (v1 or v2) or a checkpoint directory. */
@@ -46,6 +52,11 @@ int bitt_model_load(const char *path, bitt_model **out, BittError *err);
 /* A .bitt file held in memory (copied as needed; data may be freed after). */
 int bitt_model_load_memory(const void *data, size_t len, bitt_model **out, BittError *err);
 void bitt_model_free(bitt_model *m);
+/* Logits through an int8 copy of lm_head (per-row scales): faster decode,
+ * logits within about 1e-2 of the float ones. on = 0: float lm_head (default). */
+int bitt_model_set_lm_head_int8(bitt_model *m, int on, BittError *err);
+/* The kernel backend in use ("scalar", "avx2", ...). */
+const char *bitt_model_kernels(const bitt_model *m);
 int bitt_model_vocab_size(const bitt_model *m);
 /* {"config": {...}, "params": N, "bitt_version": V, "state_bytes": S} as malloc'd text. */
 char *bitt_model_info_json(const bitt_model *m);

@@ -8,6 +8,7 @@
 #include "../formats/model_file.h"
 #include "../model/session.h"
 #include "../sampling/sampler.h"
+#include "../util/threadpool.h"
 #include "utf8_stream.h"
 
 struct bitt_model {
@@ -50,6 +51,12 @@ void bitt_model_free(bitt_model *m) {
     model_free(m->m);
     free(m);
 }
+
+int bitt_model_set_lm_head_int8(bitt_model *m, int on, BittError *err) {
+    return model_set_lm_head_int8(m->m, on, err);
+}
+
+const char *bitt_model_kernels(const bitt_model *m) { return m->m->kernels->name; }
 
 int bitt_model_vocab_size(const bitt_model *m) { return m->m->cfg.vocab_size; }
 
@@ -123,6 +130,13 @@ void bitt_session_free(bitt_session *s) {
     sampler_free(&s->sampler);
     free(s->logits);
     free(s);
+}
+
+int bitt_set_threads(int n) { return threads_set(n); }
+
+int bitt_sampling_check(const bitt_sampling *p, BittError *err) {
+    SamplingParams sp = {p->temperature, p->top_k, p->top_p, p->seed};
+    return sampling_params_check(&sp, err);
 }
 
 void bitt_session_reset(bitt_session *s) {
@@ -224,7 +238,7 @@ int bitt_state_save(const bitt_session *s, uint8_t **buf, size_t *len, BittError
 
 int bitt_state_load(bitt_session *s, const void *buf, size_t len, BittError *err) {
     if (state_load_memory(&s->run.state, s->model->m, buf, len, "state", err) != 0) return -1;
-    s->has_logits = 0;
+    s->has_logits = session_state_logits(&s->run, s->logits) == 0;
     return 0;
 }
 
@@ -234,7 +248,7 @@ int bitt_state_save_file(const bitt_session *s, const char *path, BittError *err
 
 int bitt_state_load_file(bitt_session *s, const char *path, BittError *err) {
     if (state_load_file(&s->run.state, s->model->m, path, err) != 0) return -1;
-    s->has_logits = 0;
+    s->has_logits = session_state_logits(&s->run, s->logits) == 0;
     return 0;
 }
 

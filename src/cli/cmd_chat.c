@@ -48,6 +48,7 @@ static int run_command(bitt_session *s, char *line) {
 int cmd_chat(int argc, char **argv) {
     const char *model_path = NULL;
     bitt_sampling sp = bitt_sampling_default();
+    int threads = 0;
     int max_tokens = 256;
     Flag flags[] = {
         {"model", FLAG_STRING, &model_path, "model: .bitt file or checkpoint directory (required)", 0},
@@ -56,6 +57,7 @@ int cmd_chat(int argc, char **argv) {
         {"top-k", FLAG_INT, &sp.top_k, "keep the k most likely tokens, 0 = off (default 40)", 0},
         {"top-p", FLAG_FLOAT, &sp.top_p, "nucleus sampling mass, 1 = off (default 0.95)", 0},
         {"seed", FLAG_U64, &sp.seed, "sampling seed (default 42)", 0},
+        {"threads", FLAG_INT, &threads, "threads for the kernels (default 0 = all cores)", 0},
     };
     Command cmd = {"chat", "--model M [flags]",
                    "Interactive: type text, the model continues it. The memory persists across turns.\n"
@@ -65,6 +67,10 @@ int cmd_chat(int argc, char **argv) {
     if (rc) return rc < 0 ? 1 : 0;
     if (!model_path) return cli_fail("chat", "--model is required");
     if (max_tokens < 0) return cli_fail("chat", "--max-tokens must be >= 0");
+    if (threads < 0) return cli_fail("chat", "--threads must be >= 0");
+    BittError check_err;
+    if (bitt_sampling_check(&sp, &check_err) != 0) return cli_fail("chat", "%s", check_err.message);
+    bitt_set_threads(threads);
     BittError err;
     bitt_model *m = NULL;
     bitt_session *s = NULL;
@@ -74,16 +80,22 @@ int cmd_chat(int argc, char **argv) {
     }
     const int interactive = isatty(0);
     if (interactive) printf("bitt chat: type text and press Enter; /help for commands.\n");
-    char line[8192];
+    char *line = NULL;
+    size_t cap = 0;
     rc = 0;
     for (;;) {
         if (interactive) {
             printf("> ");
             fflush(stdout);
         }
-        if (!fgets(line, sizeof line, stdin)) break;
-        size_t n = strlen(line);
+        ssize_t got = getline(&line, &cap, stdin); /* any length: one line is one turn */
+        if (got < 0) break;
+        size_t n = (size_t)got;
         while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = 0;
+        if (strlen(line) != n) {
+            fprintf(stderr, "bitt chat: input line contains a NUL byte; skipped\n");
+            continue;
+        }
         if (n == 0) continue;
         if (line[0] == '/') {
             if (run_command(s, line)) break;
@@ -100,6 +112,7 @@ int cmd_chat(int argc, char **argv) {
         printf("\n");
         fflush(stdout);
     }
+    free(line);
     bitt_session_free(s);
     bitt_model_free(m);
     return rc;

@@ -9,6 +9,7 @@
 #include "../formats/model_file.h"
 #include "../model/session.h"
 #include "../util/fileio.h"
+#include "../util/threadpool.h"
 #include "cli.h"
 
 /* -log softmax(logits)[target], in double. */
@@ -23,10 +24,11 @@ static double nll(const float *logits, int V, int32_t target) {
 
 int cmd_eval(int argc, char **argv) {
     const char *model_path = NULL, *text_path = NULL;
-    int json = 0;
+    int json = 0, threads = 0;
     Flag flags[] = {
         {"model", FLAG_STRING, &model_path, "model: .bitt file or checkpoint directory (required)", 0},
         {"text", FLAG_STRING, &text_path, "UTF-8 text file to score (required)", 0},
+        {"threads", FLAG_INT, &threads, "threads for the kernels (default 0 = all cores)", 0},
         {"json", FLAG_BOOL, &json, "print {tokens, bytes, loss, ppl, bits_per_byte} as JSON", 0},
     };
     Command cmd = {"eval", "--model M --text FILE [--json]",
@@ -36,6 +38,8 @@ int cmd_eval(int argc, char **argv) {
     int rc = args_parse(&cmd, argc, argv);
     if (rc) return rc < 0 ? 1 : 0;
     if (!model_path || !text_path) return cli_fail("eval", "--model and --text are required");
+    if (threads < 0) return cli_fail("eval", "--threads must be >= 0");
+    threads_set(threads);
     BittError err;
     uint8_t *text = NULL;
     size_t text_len = 0, n = 0;

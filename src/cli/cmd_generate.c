@@ -31,8 +31,9 @@ static int on_piece(const char *piece, size_t len, void *user) {
 }
 
 int cmd_generate(int argc, char **argv) {
-    const char *model_path = NULL, *prompt = "", *state_in = NULL, *state_out = NULL;
+    const char *model_path = NULL, *prompt = "", *state_in = NULL, *state_out = NULL, *lm_head = "f32";
     bitt_sampling sp = bitt_sampling_default();
+    int threads = 0;
     int max_tokens = 256, json = 0;
     Flag flags[] = {
         {"model", FLAG_STRING, &model_path, "model: .bitt file or checkpoint directory (required)", 0},
@@ -42,8 +43,10 @@ int cmd_generate(int argc, char **argv) {
         {"top-k", FLAG_INT, &sp.top_k, "keep the k most likely tokens, 0 = off (default 40)", 0},
         {"top-p", FLAG_FLOAT, &sp.top_p, "nucleus sampling mass, 1 = off (default 0.95)", 0},
         {"seed", FLAG_U64, &sp.seed, "sampling seed (default 42)", 0},
+        {"threads", FLAG_INT, &threads, "threads for the kernels (default 0 = all cores)", 0},
         {"state-in", FLAG_STRING, &state_in, "start from this saved memory (state file)", 0},
         {"state-out", FLAG_STRING, &state_out, "save the memory here afterwards", 0},
+        {"lm-head", FLAG_STRING, &lm_head, "f32 (default) or int8: logits through int8 rows, faster", 0},
         {"json", FLAG_BOOL, &json, "print {text, tokens, tok_s} as JSON at the end", 0},
     };
     Command cmd = {"generate", "--model M --prompt TEXT [flags]",
@@ -53,6 +56,12 @@ int cmd_generate(int argc, char **argv) {
     if (rc) return rc < 0 ? 1 : 0;
     if (!model_path) return cli_fail("generate", "--model is required");
     if (max_tokens < 0) return cli_fail("generate", "--max-tokens must be >= 0");
+    if (threads < 0) return cli_fail("generate", "--threads must be >= 0");
+    BittError check_err;
+    if (bitt_sampling_check(&sp, &check_err) != 0) return cli_fail("generate", "%s", check_err.message);
+    bitt_set_threads(threads);
+    if (strcmp(lm_head, "f32") != 0 && strcmp(lm_head, "int8") != 0)
+        return cli_fail("generate", "--lm-head must be f32 or int8 (got '%s')", lm_head);
 
     BittError err;
     bitt_model *m = NULL;
@@ -61,7 +70,9 @@ int cmd_generate(int argc, char **argv) {
     int n_gen = 0;
     double t_prompt = 0, t_gen = 0;
     rc = 1;
-    if (bitt_model_load(model_path, &m, &err) != 0 || bitt_session_new(m, &s, &err) != 0 ||
+    if (bitt_model_load(model_path, &m, &err) != 0 ||
+        bitt_model_set_lm_head_int8(m, strcmp(lm_head, "int8") == 0, &err) != 0 ||
+        bitt_session_new(m, &s, &err) != 0 ||
         (state_in && bitt_state_load_file(s, state_in, &err) != 0)) {
         cli_fail("generate", "%s", err.message);
         goto done;

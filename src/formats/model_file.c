@@ -306,6 +306,14 @@ static void remove_checkpoint_dir(const char *dir) {
 
 int model_save_checkpoint(const Model *m, const char *dir, BittError *err) {
     size_t n = strlen(dir);
+    if (path_is_dir(dir)) { /* replace only a checkpoint, never some other directory */
+        char *cfg = join_path(dir, "config.json");
+        struct stat st;
+        int is_checkpoint = cfg && stat(cfg, &st) == 0;
+        free(cfg);
+        if (!is_checkpoint)
+            return bitt_fail(err, "%s: exists and is not a checkpoint directory (no config.json); not replacing it", dir);
+    }
     char *tmp = malloc(n + 32), *old = malloc(n + 32);
     if (!tmp || !old) { free(tmp); free(old); return bitt_fail(err, "out of memory"); }
     snprintf(tmp, n + 32, "%s.tmp-%ld", dir, (long)getpid());

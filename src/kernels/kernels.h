@@ -20,6 +20,14 @@ typedef struct TernaryMatrix {
     void *packed;        /* backend-owned repack, or NULL */
 } TernaryMatrix;
 
+/* A float matrix stored as int8 rows with one scale each (the optional
+ * int8 lm_head): W[o, i] ~ w[o, i] * row_scale[o]. */
+typedef struct Int8Matrix {
+    int rows, cols;
+    int8_t *w;           /* rows x cols, values in [-127, 127] */
+    float *row_scale;    /* rows */
+} Int8Matrix;
+
 typedef struct Kernels {
     const char *name;
     /* Optional: build w->packed from w->w; 0 on success. */
@@ -34,6 +42,8 @@ typedef struct Kernels {
     float (*quantize_row_i8)(const float *x, int n, int8_t *xq);
     /* y[t, o] = sum_i W[o, i] * x[t, i]; W: rows x cols float. */
     void (*matmul_f32)(const float *W, int rows, int cols, const float *x, int T, float *y);
+    /* acc[t, o] = sum_i w[o, i] * xq[t, i], exact int32 (Int8Matrix). */
+    void (*int8_matmul)(const Int8Matrix *w, const int8_t *xq, int T, int32_t *acc);
     /* y = x / sqrt(mean(x^2) + eps) * w over n values (y may alias x). */
     void (*rmsnorm)(const float *x, const float *w, int n, float eps, float *y);
 } Kernels;

@@ -58,6 +58,18 @@ static void scalar_matmul_f32(const float *W, int rows, int cols, const float *x
     }
 }
 
+static void scalar_int8_matmul(const Int8Matrix *w, const int8_t *xq, int T, int32_t *acc) {
+    for (int t = 0; t < T; t++) {
+        const int8_t *x = xq + (size_t)t * w->cols;
+        for (int o = 0; o < w->rows; o++) {
+            const int8_t *row = w->w + (size_t)o * w->cols;
+            int32_t sum = 0;
+            for (int i = 0; i < w->cols; i++) sum += (int32_t)row[i] * x[i];
+            acc[(size_t)t * w->rows + o] = sum;
+        }
+    }
+}
+
 static void scalar_rmsnorm(const float *x, const float *w, int n, float eps, float *y) {
     float ss = 0.0f;
     for (int i = 0; i < n; i++) ss += x[i] * x[i];
@@ -73,6 +85,7 @@ static const Kernels scalar_kernels = {
     .ternary_matmul_f32 = scalar_ternary_matmul_f32,
     .quantize_row_i8 = scalar_quantize_row_i8,
     .matmul_f32 = scalar_matmul_f32,
+    .int8_matmul = scalar_int8_matmul,
     .rmsnorm = scalar_rmsnorm,
 };
 

@@ -116,8 +116,46 @@ static void free_bitlinear(const Kernels *k, BitLinear *bl) {
     free(bl->latent);
 }
 
+static void free_int8_matrix(Int8Matrix *q) {
+    if (!q) return;
+    free(q->w);
+    free(q->row_scale);
+    free(q);
+}
+
+int model_set_lm_head_int8(Model *m, int on, BittError *err) {
+    free_int8_matrix(m->lm_head_i8);
+    m->lm_head_i8 = NULL;
+    if (!on) return 0;
+    const int V = m->cfg.vocab_size, D = m->cfg.hidden_dim;
+    Int8Matrix *q = calloc(1, sizeof *q);
+    if (q) {
+        q->rows = V;
+        q->cols = D;
+        q->w = malloc((size_t)V * D);
+        q->row_scale = malloc((size_t)V * sizeof(float));
+    }
+    if (!q || !q->w || !q->row_scale) {
+        free_int8_matrix(q);
+        return bitt_fail(err, "out of memory for the int8 lm_head");
+    }
+    for (int o = 0; o < V; o++) {
+        const float *row = m->lm_head + (size_t)o * D;
+        float maxabs = 0.0f;
+        for (int i = 0; i < D; i++) maxabs = fabsf(row[i]) > maxabs ? fabsf(row[i]) : maxabs;
+        q->row_scale[o] = maxabs / 127.0f;
+        for (int i = 0; i < D; i++) {
+            float r = maxabs > 0 ? roundf(row[i] / q->row_scale[o]) : 0.0f;
+            q->w[(size_t)o * D + i] = (int8_t)(r > 127 ? 127 : r < -127 ? -127 : r);
+        }
+    }
+    m->lm_head_i8 = q;
+    return 0;
+}
+
 void model_free(Model *m) {
     if (!m) return;
+    free_int8_matrix(m->lm_head_i8);
     for (int i = 0; i < m->n_params; i++) {
         ParamRef *p = &m->params[i];
         if (p->kind == PARAM_BITLINEAR) free_bitlinear(m->kernels, p->bl);

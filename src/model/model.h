@@ -62,6 +62,7 @@ typedef struct Model {
     int bitt_version; /* format it was loaded from: 1, 2, or 0 for a checkpoint dir / new model */
     uint64_t fingerprint;
     const Kernels *kernels;
+    Int8Matrix *lm_head_i8; /* optional int8 copy of lm_head used for the logits (NULL: float) */
 } Model;
 
 /* Allocates a zeroed model for cfg (tok is taken over, may be NULL). */
@@ -73,6 +74,10 @@ void model_init_random(Model *m, uint64_t seed);
 void model_quantize(Model *m);
 /* Prepares backend layouts and computes the fingerprint; call once the weights are in. */
 int model_finish_load(Model *m, BittError *err);
+/* Computes the logits through an int8 copy of lm_head (per-row scales) instead
+ * of the float matrix: a quarter of the bytes per token, at a small cost in
+ * precision. on = 0 goes back to float. */
+int model_set_lm_head_int8(Model *m, int on, BittError *err);
 /* Switches the model to another kernel backend (re-preparing its layouts). */
 int model_use_kernels(Model *m, const Kernels *k, BittError *err);
 /* Hash of the config and the weights as v2 stores them (ternary + scales,

@@ -14,7 +14,6 @@ int session_init(Session *s, const Model *m, BittError *err) {
     const ModelConfig *c = &m->cfg;
     const size_t T = SESSION_CHUNK, D = (size_t)c->hidden_dim;
     const size_t I = (size_t)c->intermediate_dim > D ? (size_t)c->intermediate_dim : D;
-    const size_t f = D / (size_t)c->num_heads;
     s->x = malloc(T * D * sizeof(float));
     s->xn = malloc(T * D * sizeof(float));
     s->mix = malloc(T * D * sizeof(float));
@@ -28,7 +27,7 @@ int session_init(Session *s, const Model *m, BittError *err) {
     s->xq = malloc(T * I);
     s->xs = malloc(T * sizeof(float));
     s->acc = malloc(T * I * sizeof(int32_t));
-    s->ttt_tmp = malloc((T + (size_t)c->mini_batch * f + 4 * f) * sizeof(float));
+    s->ttt_tmp = malloc((size_t)c->num_heads * session_ttt_tmp_per_head(c) * sizeof(float));
     if (!s->x || !s->xn || !s->mix || !s->q || !s->k || !s->v || !s->heads || !s->lr ||
         !s->gate || !s->up || !s->xq || !s->xs || !s->acc || !s->ttt_tmp) {
         session_free(s);
@@ -93,6 +92,30 @@ static void swiglu_forward(Session *s, int layer, int T) {
     bitlinear_apply(kern, &w->down.q, &a, T, s->acc, s->mix);
 }
 
+/* logits (V) = lm_head(RMSNorm_f(x)) for one hidden row x (D). */
+static void logits_of_hidden(Session *s, const float *x, float *out) {
+    const Model *m = s->m;
+    const Kernels *kern = m->kernels;
+    const int D = m->cfg.hidden_dim, V = m->cfg.vocab_size;
+    kern->rmsnorm(x, m->norm_f, D, m->cfg.rms_eps, s->xn);
+    if (!m->lm_head_i8) {
+        kern->matmul_f32(m->lm_head, V, D, s->xn, 1, out);
+        return;
+    }
+    /* int8 lm_head: logits[o] = (w_o . xq) * row_scale[o] / s */
+    const Int8Matrix *q = m->lm_head_i8;
+    const float sx = kern->quantize_row_i8(s->xn, D, s->xq);
+    int32_t *acc = (int32_t *)out; /* same size as the floats it becomes */
+    kern->int8_matmul(q, s->xq, 1, acc);
+    for (int o = 0; o < V; o++) out[o] = (float)acc[o] * q->row_scale[o] / sx;
+}
+
+int session_state_logits(Session *s, float *logits) {
+    if (s->state.token_count == 0) return -1;
+    logits_of_hidden(s, s->state.final_hidden, logits);
+    return 0;
+}
+
 /* One chunk of T <= SESSION_CHUNK tokens. */
 static void forward_chunk(Session *s, const int32_t *ids, int T, float *logits, int all_logits) {
     const Model *m = s->m;
@@ -112,12 +135,10 @@ static void forward_chunk(Session *s, const int32_t *ids, int T, float *logits, 
         swiglu_forward(s, l, T);
         for (size_t i = 0; i < (size_t)T * D; i++) s->x[i] += s->mix[i];
     }
+    memcpy(s->state.final_hidden, s->x + (size_t)(T - 1) * D, D * sizeof(float));
     if (!logits) return;
     const int first = all_logits ? 0 : T - 1;
-    for (int t = first; t < T; t++) {
-        kern->rmsnorm(s->x + t * D, m->norm_f, D, c->rms_eps, s->xn);
-        kern->matmul_f32(m->lm_head, V, D, s->xn, 1, logits + (size_t)(all_logits ? t : 0) * V);
-    }
+    for (int t = first; t < T; t++) logits_of_hidden(s, s->x + (size_t)t * D, logits + (size_t)(all_logits ? t : 0) * V);
 }
 
 int session_forward(Session *s, const int32_t *ids, int n, float *logits, int all_logits,

@@ -34,8 +34,14 @@ typedef struct Session {
     int8_t *xq;                          /* T x max(D, I) */
     float *xs;                           /* T */
     int32_t *acc;                        /* T x max(D, I) */
-    float *ttt_tmp;                      /* TTT inner scratch */
+    float *ttt_tmp;                      /* TTT inner scratch, per head */
 } Session;
+
+/* Floats of TTT scratch one head needs (its lr column + inner buffers). */
+static inline size_t session_ttt_tmp_per_head(const ModelConfig *c) {
+    const size_t f = (size_t)(c->hidden_dim / c->num_heads);
+    return SESSION_CHUNK + (size_t)c->mini_batch * f + 4 * f;
+}
 
 int session_init(Session *s, const Model *m, BittError *err);
 void session_free(Session *s);
@@ -47,6 +53,10 @@ void session_reset(Session *s);
  * consumed then). */
 int session_forward(Session *s, const int32_t *ids, int n, float *logits, int all_logits,
                     BittError *err);
+
+/* The next-token logits (V) of the state as it is (e.g. just loaded from a
+ * file): -1 if the state has consumed no token yet. */
+int session_state_logits(Session *s, float *logits);
 
 /* ---- layer pieces, used by session.c ---- */
 /* Quantises T rows of x into the session's int8 buffers (or keeps x as is

@@ -24,9 +24,11 @@ int state_alloc(ModelState *s, const Model *m, BittError *err) {
     else if (c->variant == TTT_SEED) per_layer = d * d;
     s->n_floats = L * per_layer;
     s->data = calloc(s->n_floats ? s->n_floats : 1, sizeof(float));
+    s->hidden_dim = c->hidden_dim;
+    s->final_hidden = calloc((size_t)c->hidden_dim, sizeof(float));
     if (c->variant == TTT_LINEAR) s->linear = calloc(L, sizeof *s->linear);
     if (c->variant == TTT_SEED) s->seed_S = calloc(L, sizeof *s->seed_S);
-    if (!s->data || (c->variant == TTT_LINEAR && !s->linear) || (c->variant == TTT_SEED && !s->seed_S)) {
+    if (!s->data || !s->final_hidden || (c->variant == TTT_LINEAR && !s->linear) || (c->variant == TTT_SEED && !s->seed_S)) {
         state_free(s);
         return bitt_fail(err, "out of memory allocating the TTT state");
     }
@@ -46,6 +48,7 @@ int state_alloc(ModelState *s, const Model *m, BittError *err) {
 
 void state_free(ModelState *s) {
     free(s->data);
+    free(s->final_hidden);
     free(s->linear);
     free(s->seed_S);
     memset(s, 0, sizeof *s);
@@ -53,6 +56,7 @@ void state_free(ModelState *s) {
 
 void state_reset(ModelState *s, const Model *m) {
     memset(s->data, 0, s->n_floats * sizeof(float));
+    memset(s->final_hidden, 0, (size_t)s->hidden_dim * sizeof(float));
     s->token_count = 0;
     if (s->variant != TTT_LINEAR) return;
     const size_t H = (size_t)s->num_heads, f = (size_t)s->head_dim;
@@ -66,6 +70,7 @@ void state_reset(ModelState *s, const Model *m) {
 int state_copy(ModelState *dst, const ModelState *src) {
     if (dst->n_floats != src->n_floats || dst->variant != src->variant) return -1;
     memcpy(dst->data, src->data, src->n_floats * sizeof(float));
+    memcpy(dst->final_hidden, src->final_hidden, (size_t)src->hidden_dim * sizeof(float));
     dst->token_count = src->token_count;
     if (src->variant == TTT_LINEAR)
         for (int l = 0; l < src->num_layers; l++) dst->linear[l].pos = src->linear[l].pos;
@@ -137,6 +142,8 @@ int state_save_memory(const ModelState *s, const Model *m, uint8_t **buf, size_t
             snprintf(name, sizeof name, "layers.%d.ttt.pos", l);
             rc = st_writer_add(&w, name, ST_I32, 1, &one, &pos[l], err);
         }
+    const int64_t D = s->hidden_dim;
+    if (!rc && s->token_count > 0) rc = st_writer_add(&w, "final_hidden", ST_F32, 1, &D, s->final_hidden, err);
     if (!rc) rc = st_writer_to_memory(&w, 0, 8, buf, len, err);
     st_writer_free(&w);
     free(list);
@@ -151,6 +158,7 @@ int state_load_memory(ModelState *s, const Model *m, const uint8_t *buf, size_t 
     int rc = -1;
     StateTensor *list = calloc((size_t)s->num_layers * 4 + 1, sizeof *list);
     float *staged = malloc(s->n_floats * sizeof(float) + 1);
+    float *hidden = calloc((size_t)s->hidden_dim, sizeof(float));
     int32_t *pos = calloc((size_t)s->num_layers + 1, sizeof *pos);
     const char *format = safetensors_meta(&st, "format");
     const char *fp = safetensors_meta(&st, "model_fingerprint");
@@ -160,7 +168,7 @@ int state_load_memory(ModelState *s, const Model *m, const uint8_t *buf, size_t 
     snprintf(want_fp, sizeof want_fp, "%016" PRIx64, m->fingerprint);
     char *end = NULL;
     long long tokens = count ? strtoll(count, &end, 10) : -1;
-    if (!list || !staged || !pos) {
+    if (!list || !staged || !pos || !hidden) {
         bitt_fail(err, "%s: out of memory", source);
     } else if (!format || strcmp(format, "bitt-state") != 0) {
         bitt_fail(err, "%s: not a Bit-TTT state file (metadata format is not \"bitt-state\")", source);
@@ -194,6 +202,8 @@ int state_load_memory(ModelState *s, const Model *m, const uint8_t *buf, size_t 
                     rc = bitt_fail(err, "%s: %s = %d does not fit mini_batch %d and token_count %lld",
                                    source, name, pos[l], m->cfg.mini_batch, tokens);
             }
+        const int64_t D = s->hidden_dim;
+        if (!rc && tokens > 0) rc = safetensors_read_f32(&st, "final_hidden", 1, &D, hidden, err);
         if (!rc) {
             /* list_tensors order matches the layout of s->data only per tensor: copy back */
             at = 0;
@@ -205,12 +215,14 @@ int state_load_memory(ModelState *s, const Model *m, const uint8_t *buf, size_t 
             if (s->variant == TTT_LINEAR)
                 for (int l = 0; l < s->num_layers; l++) s->linear[l].pos = pos[l];
             s->token_count = tokens;
+            memcpy(s->final_hidden, hidden, (size_t)s->hidden_dim * sizeof(float));
         }
     }
     if (rc) bitt_fail_prefix(err, "cannot load state");
     free(list);
     free(staged);
     free(pos);
+    free(hidden);
     safetensors_free(&st);
     return rc;
 }

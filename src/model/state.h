@@ -25,6 +25,9 @@ typedef struct ModelState {
     TttLayerState *linear;     /* num_layers entries (variant linear) */
     float **seed_S;            /* num_layers pointers to d x d (variant seed) */
     int64_t token_count;       /* tokens consumed since the start state */
+    float *final_hidden;       /* D: the last token's output of the last block (before
+                                * norm_f), so a restored state can give logits again */
+    int hidden_dim;
 } ModelState;
 
 int state_alloc(ModelState *s, const Model *m, BittError *err);

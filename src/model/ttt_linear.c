@@ -11,6 +11,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "../kernels/target_clones.h"
+#include "../util/threadpool.h"
 #include "session.h"
 #include "ttt_math.h"
 
@@ -26,7 +28,7 @@ typedef struct HeadState {
 } HeadState;
 
 /* Closes a full mini-batch: Ws <- Ws - base_lr/(f b) A, cs likewise. */
-static void fold_minibatch(const HeadParams *p, HeadState *st) {
+BITT_VECTOR_CLONES static void fold_minibatch(const HeadParams *p, HeadState *st) {
     const int f = p->f;
     const float coef = p->base_lr / (float)(f * p->b);
     for (int i = 0; i < f * f; i++) {
@@ -41,7 +43,7 @@ static void fold_minibatch(const HeadParams *p, HeadState *st) {
 }
 
 /* Primal form: one token. q, k, v: f values; out: f values. tmp: 4 f. */
-static void head_primal_step(const HeadParams *p, HeadState *st, const float *q, const float *k,
+BITT_VECTOR_CLONES static void head_primal_step(const HeadParams *p, HeadState *st, const float *q, const float *k,
                              const float *v, float lr, float *out, float *tmp) {
     const int f = p->f;
     float *g = tmp, *z = tmp + f, *qa = tmp + 2 * f, *grad_tmp = tmp + 2 * f;
@@ -64,7 +66,7 @@ static void head_primal_step(const HeadParams *p, HeadState *st, const float *q,
 /* Dual form: n tokens that all fall in the current mini-batch
  * (n <= b - pos). Rows of Q, K, V, out are `stride` floats apart; lr has n
  * values. tmp: n f (G) + 4 f. */
-static void head_dual_chunk(const HeadParams *p, HeadState *st, const float *Q, const float *K,
+BITT_VECTOR_CLONES static void head_dual_chunk(const HeadParams *p, HeadState *st, const float *Q, const float *K,
                             const float *V, int stride, const float *lr, int n, float *out,
                             float *tmp) {
     const int f = p->f;
@@ -107,27 +109,24 @@ static void head_dual_chunk(const HeadParams *p, HeadState *st, const float *Q, 
 
 static float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
 
-void ttt_linear_forward(Session *s, int layer, int T) {
-    const Model *m = s->m;
-    const Kernels *kern = m->kernels;
-    const ModelConfig *cfg = &m->cfg;
-    const LayerWeights *w = &m->layers[layer];
-    TttLayerState *ls = &s->state.linear[layer];
+typedef struct HeadsJob {
+    Session *s;
+    int layer, T;
+} HeadsJob;
+
+/* Heads [h0, h1) over the T tokens of the chunk: s->q/k/v/lr -> s->heads. */
+static void run_heads(void *ctx, int h0, int h1, int worker) {
+    (void)worker;
+    const HeadsJob *job = ctx;
+    Session *s = job->s;
+    const int T = job->T;
+    const ModelConfig *cfg = &s->m->cfg;
+    const LayerWeights *w = &s->m->layers[job->layer];
+    TttLayerState *ls = &s->state.linear[job->layer];
     const int D = cfg->hidden_dim, H = cfg->num_heads, f = D / H;
-
-    ActRows a;
-    act_rows_quantize(s, s->xn, T, D, &a);
-    bitlinear_apply(kern, &w->ttt_q.q, &a, T, s->acc, s->q);
-    bitlinear_apply(kern, &w->ttt_k.q, &a, T, s->acc, s->k);
-    bitlinear_apply(kern, &w->ttt_v.q, &a, T, s->acc, s->v);
-    /* lr_t = sigmoid(lr(x_t)): full precision D -> H */
-    kern->matmul_f32(w->lr_w, H, D, s->xn, T, s->lr);
-    for (int t = 0; t < T; t++)
-        for (int h = 0; h < H; h++) s->lr[t * H + h] = sigmoidf(s->lr[t * H + h] + w->lr_b[h]);
-
-    float *lr_col = s->ttt_tmp;               /* T values of one head */
-    float *tmp = s->ttt_tmp + SESSION_CHUNK;  /* head scratch */
-    for (int h = 0; h < H; h++) {
+    for (int h = h0; h < h1; h++) {
+        float *lr_col = s->ttt_tmp + (size_t)h * session_ttt_tmp_per_head(cfg); /* T values */
+        float *tmp = lr_col + SESSION_CHUNK;                                     /* head scratch */
         HeadParams p = {w->ln_w + h * f, w->ln_b + h * f, f, cfg->mini_batch, cfg->base_lr};
         int pos = ls->pos;
         HeadState st = {ls->W + (size_t)h * f * f, ls->c + h * f, ls->A + (size_t)h * f * f,
@@ -147,8 +146,31 @@ void ttt_linear_forward(Session *s, int layer, int T) {
                 t += n;
             }
         }
-        if (h == H - 1) ls->pos = pos;
     }
+}
+
+void ttt_linear_forward(Session *s, int layer, int T) {
+    const Model *m = s->m;
+    const Kernels *kern = m->kernels;
+    const ModelConfig *cfg = &m->cfg;
+    const LayerWeights *w = &m->layers[layer];
+    TttLayerState *ls = &s->state.linear[layer];
+    const int D = cfg->hidden_dim, H = cfg->num_heads, f = D / H;
+
+    ActRows a;
+    act_rows_quantize(s, s->xn, T, D, &a);
+    bitlinear_apply(kern, &w->ttt_q.q, &a, T, s->acc, s->q);
+    bitlinear_apply(kern, &w->ttt_k.q, &a, T, s->acc, s->k);
+    bitlinear_apply(kern, &w->ttt_v.q, &a, T, s->acc, s->v);
+    /* lr_t = sigmoid(lr(x_t)): full precision D -> H */
+    kern->matmul_f32(w->lr_w, H, D, s->xn, T, s->lr);
+    for (int t = 0; t < T; t++)
+        for (int h = 0; h < H; h++) s->lr[t * H + h] = sigmoidf(s->lr[t * H + h] + w->lr_b[h]);
+
+    HeadsJob job = {s, layer, T};
+    if (T * H * f * f < (1 << 14)) run_heads(&job, 0, H, 0);
+    else parallel_for(H, 1, run_heads, &job); /* heads are independent */
+    ls->pos = (ls->pos + T) % cfg->mini_batch;   /* every head moved the same way */
     /* concat heads -> post-norm RMSNorm -> o */
     for (int t = 0; t < T; t++)
         kern->rmsnorm(s->heads + t * D, w->post_norm, D, cfg->rms_eps, s->heads + t * D);
