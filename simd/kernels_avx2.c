@@ -353,6 +353,43 @@ static void avx2_int8_matmul(const Int8Matrix *w, const int8_t *xq, int T, int32
     else parallel_for(w->rows, 4, int8_rows_job, &job);
 }
 
+/* ---- dense float32 baseline: the same model with float weights ---- */
+
+/* The ternary weights expanded to floats (w in {-1, 0, 1}; the scale g is
+ * applied by the caller as for the ternary path): 4 bytes per weight, the
+ * llama2.c-style engine our packed kernels are measured against. */
+static int dense_prepare(TernaryMatrix *w) {
+    size_t n = (size_t)w->rows * w->cols;
+    float *f = aligned_alloc(32, ((n * sizeof(float) + 31) / 32) * 32);
+    if (!f) return -1;
+    for (size_t i = 0; i < n; i++) f[i] = (float)w->w[i];
+    w->packed = f;
+    return 0;
+}
+
+static void dense_release(TernaryMatrix *w) {
+    free(w->packed);
+    w->packed = NULL;
+}
+
+static void dense_ternary_matmul_f32(const TernaryMatrix *w, const float *x, int T, float *y) {
+    avx2_matmul_f32(w->packed, w->rows, w->cols, x, T, y);
+}
+
+static Kernels dense_kernels;
+
+const Kernels *kernels_dense_f32(void) {
+    if (!dense_kernels.name) {
+        dense_kernels = *kernels_avx2();
+        dense_kernels.name = "dense-f32";
+        dense_kernels.prepare_ternary = dense_prepare;
+        dense_kernels.release_ternary = dense_release;
+        dense_kernels.ternary_matmul_i8 = NULL; /* float activations only */
+        dense_kernels.ternary_matmul_f32 = dense_ternary_matmul_f32;
+    }
+    return &dense_kernels;
+}
+
 static Kernels avx2_kernels;
 
 const Kernels *kernels_avx2(void) {

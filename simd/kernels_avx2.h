@@ -10,5 +10,9 @@
 /* 1 if this CPU runs AVX2 and FMA. */
 int cpu_has_avx2_fma(void);
 const Kernels *kernels_avx2(void);
+/* The dense float32 baseline (bench --dense-f32): BitLinear weights expanded
+ * to float32 and multiplied with float activations by an FMA matvec. Use it
+ * with act_quant off. */
+const Kernels *kernels_dense_f32(void);
 
 #endif

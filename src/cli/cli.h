@@ -14,6 +14,9 @@ int cmd_eval(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
+int cmd_tokenizer(int argc, char **argv);
+int cmd_prepare(int argc, char **argv);
+int cmd_corpus(int argc, char **argv);
 
 /* Monotonic seconds. */
 double cli_now(void);
@@ -22,5 +25,13 @@ double cli_now(void);
 void cli_print_json_string(FILE *out, const char *s, size_t len);
 /* 1 if path names a .bitt file (by extension). */
 int cli_is_bitt_path(const char *path);
+/* Takes the values of the multi-valued flag --name out of argv ("--name A B"
+ * up to the next "--" argument, "--name=A", repeats add more); *argc is
+ * reduced to the arguments left. *values (malloc'd, caller frees) points
+ * into argv. Returns -1 after printing an error (a flag with no value). */
+int cli_take_multi(const char *cmd, const char *name, int *argc, char **argv, const char ***values,
+                   int *n_values);
+/* "1.2 MB"-style size into out. */
+void cli_format_bytes(char *out, size_t size, double bytes);
 
 #endif

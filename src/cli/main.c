@@ -19,6 +19,9 @@ static const Subcommand SUBCOMMANDS[] = {
     {"convert", cmd_convert, "convert between checkpoint dir, .bitt v1 and .bitt v2 (--packed)"},
     {"inspect", cmd_inspect, "show a model's config, tensors, sizes and format version"},
     {"tokenize", cmd_tokenize, "text to token ids (or --decode ids to text)"},
+    {"tokenizer", cmd_tokenizer, "tokenizer train: learn a byte-level BPE tokenizer from text files"},
+    {"prepare", cmd_prepare, "encode text files into a token file for training"},
+    {"corpus", cmd_corpus, "write a synthetic corpus of simple children's stories"},
 };
 static const int N_SUBCOMMANDS = (int)(sizeof SUBCOMMANDS / sizeof *SUBCOMMANDS);
 

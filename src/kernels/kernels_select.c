@@ -12,6 +12,7 @@ const Kernels *kernels_by_name(const char *name) {
     if (strcmp(name, "scalar") == 0) return kernels_scalar();
 #ifdef BITT_HAVE_AVX2
     if (strcmp(name, "avx2") == 0) return cpu_has_avx2_fma() ? kernels_avx2() : NULL;
+    if (strcmp(name, "dense-f32") == 0) return cpu_has_avx2_fma() ? kernels_dense_f32() : NULL;
 #endif
     return NULL;
 }

@@ -1,0 +1,95 @@
+/* prepare.c: text files -> token file (see prepare.h). */
+#include "prepare.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../tokenizer/story_split.h"
+#include "text_chunks.h"
+#include "token_file.h"
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Encodes the stories of one chunk. */
+static int encode_chunk(const Tokenizer *tok, int32_t eos, const char *text, size_t len, TokenWriter *w,
+                        PrepareStats *st, BittError *err) {
+    size_t pos = 0, start, story_len;
+    while (story_next(text, len, &pos, &start, &story_len)) {
+        int32_t *ids = NULL;
+        size_t n = 0;
+        double t0 = now_seconds();
+        if (tokenizer_encode(tok, text + start, story_len, &ids, &n, err)) return -1;
+        st->encode_seconds += now_seconds() - t0;
+        if (token_writer_write(w, ids, n, err) || token_writer_write(w, &eos, 1, err)) {
+            free(ids);
+            return -1;
+        }
+        free(ids);
+        st->text_bytes += story_len;
+        st->n_documents++;
+        st->n_tokens += n + 1;
+    }
+    return 0;
+}
+
+int prepare_token_file(const Tokenizer *tok, const char *tokenizer_path, const char *const *inputs, int n_inputs,
+                       const char *out_path, PrepareProgressFn progress, void *progress_ctx, PrepareStats *stats,
+                       BittError *err) {
+    const char *tname = tokenizer_path ? tokenizer_path : "the tokenizer";
+    int32_t eos = tokenizer_token_id(tok, "</s>");
+    char fingerprint[17];
+    TokenWriter *w;
+    TokenFileMeta meta;
+    int i;
+    memset(stats, 0, sizeof *stats);
+    if (n_inputs <= 0) return bitt_fail(err, "prepare: no input files");
+    if (eos < 0)
+        return bitt_fail(err, "%s: the tokenizer has no </s> token, which prepare puts after every story "
+                         "(SPEC 2: <unk> 0, <s> 1, </s> 2)", tname);
+    if (tokenizer_fingerprint(tok, fingerprint, err)) return -1;
+    if (!(w = malloc(sizeof *w))) return bitt_fail(err, "%s: out of memory", out_path);
+    if (token_writer_open(w, out_path, tokenizer_vocab_size(tok), err)) {
+        free(w);
+        return -1;
+    }
+    for (i = 0; i < n_inputs; i++) {
+        TextChunkReader r;
+        const char *text;
+        size_t len;
+        int rc;
+        if (text_chunks_open(&r, inputs[i], 0, err)) goto fail;
+        while ((rc = text_chunks_next(&r, &text, &len, err)) == 1) {
+            if (encode_chunk(tok, eos, text, len, w, stats, err)) {
+                bitt_fail_prefix(err, inputs[i]);
+                rc = -1;
+                break;
+            }
+            if (progress) progress(progress_ctx, inputs[i], r.done, r.file_size);
+        }
+        stats->input_bytes += r.file_size;
+        text_chunks_close(&r);
+        if (rc < 0) goto fail;
+    }
+    meta.tokenizer_path = tokenizer_path;
+    meta.fingerprint = fingerprint;
+    meta.eos_id = eos;
+    meta.text_bytes = stats->text_bytes;
+    meta.n_documents = stats->n_documents;
+    meta.inputs = inputs;
+    meta.n_inputs = n_inputs;
+    if (token_writer_finish(w, &meta, err)) {
+        free(w);
+        return -1;
+    }
+    free(w);
+    return 0;
+fail:
+    token_writer_abort(w);
+    free(w);
+    return -1;
+}
