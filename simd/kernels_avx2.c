@@ -24,17 +24,13 @@
 #include "../src/util/threadpool.h"
 #include "kernels_avx2.h"
 
+#include "kernels_avx2_internal.h"
+
 /* Products smaller than this many multiply-adds run on one thread. */
 #define PARALLEL_MIN_WORK (1 << 16)
 
 #define AVX2 __attribute__((target("avx2,fma")))
 #define AVX2_INLINE __attribute__((target("avx2,fma"), always_inline)) static inline
-#define BLOCK 128
-
-typedef struct PackedTernary {
-    int nblocks;      /* per row: ceil(cols / 128) */
-    uint8_t *data;    /* rows x nblocks x 32 bytes, 32-byte aligned */
-} PackedTernary;
 
 static int avx2_prepare_ternary(TernaryMatrix *w) {
     PackedTernary *p = malloc(sizeof *p);
@@ -138,7 +134,7 @@ AVX2_INLINE void rows4_dot(const uint8_t *wp, size_t row_bytes, int nb, const in
     _mm_storeu_si128((__m128i *)out, hsum4_epi32(acc32[0], acc32[1], acc32[2], acc32[3]));
 }
 
-AVX2 static void rows_dot_nt(const PackedTernary *p, int o0, int o1, const int8_t *xpad,
+AVX2 static void avx2_rows_dot_nt(const PackedTernary *p, int o0, int o1, const int8_t *xpad,
                              size_t padded, int nt, const int32_t *xsum, int rows, int32_t *acc) {
     int32_t out[4];
     const size_t row_bytes = (size_t)p->nblocks * 32;
@@ -174,6 +170,7 @@ static void pad_rows(const TernaryMatrix *w, const int8_t *xq, int T, size_t pad
 }
 
 typedef struct TernaryJob {
+    RowsDotFn rows_dot;
     const TernaryMatrix *w;
     const int8_t *xpad;
     const int32_t *xsum;
@@ -188,13 +185,14 @@ static void ternary_rows_job(void *ctx, int begin, int end, int worker) {
     const TernaryJob *j = ctx;
     for (int t0 = 0; t0 < j->T; t0 += 4) {
         const int nt = j->T - t0 < 4 ? j->T - t0 : 4;
-        rows_dot_nt(j->w->packed, begin, end, j->xpad + (size_t)t0 * j->padded, j->padded, nt,
+        j->rows_dot(j->w->packed, begin, end, j->xpad + (size_t)t0 * j->padded, j->padded, nt,
                     j->xsum + t0, j->w->rows, j->acc + (size_t)t0 * j->w->rows);
     }
 }
 
 /* acc[t, o] = sum_i w[o, i] xq[t, i], rows split over the thread pool */
-static void avx2_ternary_matmul_i8(const TernaryMatrix *w, const int8_t *xq, int T, int32_t *acc) {
+static void ternary_matmul_with(RowsDotFn rows_dot, const TernaryMatrix *w, const int8_t *xq, int T,
+                                int32_t *acc) {
     const PackedTernary *p = w->packed;
     const size_t padded = (size_t)p->nblocks * BLOCK;
     int8_t *xpad = aligned_alloc(32, (size_t)T * padded);
@@ -206,11 +204,19 @@ static void avx2_ternary_matmul_i8(const TernaryMatrix *w, const int8_t *xq, int
         return;
     }
     pad_rows(w, xq, T, padded, xpad, xsum);
-    TernaryJob job = {w, xpad, xsum, padded, T, acc};
+    TernaryJob job = {rows_dot, w, xpad, xsum, padded, T, acc};
     if ((long long)w->rows * w->cols * T < PARALLEL_MIN_WORK) ternary_rows_job(&job, 0, w->rows, 0);
     else parallel_for(w->rows, 4, ternary_rows_job, &job);
     free(xpad);
     free(xsum);
+}
+
+static void avx2_ternary_matmul_i8(const TernaryMatrix *w, const int8_t *xq, int T, int32_t *acc) {
+    ternary_matmul_with(avx2_rows_dot_nt, w, xq, T, acc);
+}
+
+static void vnni_ternary_matmul_i8(const TernaryMatrix *w, const int8_t *xq, int T, int32_t *acc) {
+    ternary_matmul_with(vnni_rows_dot_nt, w, xq, T, acc);
 }
 
 /* roundf (half away from zero) of 8 floats, exactly: trunc, then one more
@@ -404,6 +410,22 @@ const Kernels *kernels_avx2(void) {
         avx2_kernels.int8_matmul = avx2_int8_matmul;
     }
     return &avx2_kernels;
+}
+
+static Kernels vnni_kernels;
+
+const Kernels *kernels_avx512vnni(void) {
+    if (!vnni_kernels.name) {
+        vnni_kernels = *kernels_avx2();
+        vnni_kernels.name = "avx512vnni";
+        vnni_kernels.ternary_matmul_i8 = vnni_ternary_matmul_i8;
+    }
+    return &vnni_kernels;
+}
+
+int cpu_has_avx512vnni(void) {
+    __builtin_cpu_init();
+    return cpu_has_avx2_fma() && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl");
 }
 
 int cpu_has_avx2_fma(void) {

@@ -10,6 +10,11 @@
 /* 1 if this CPU runs AVX2 and FMA. */
 int cpu_has_avx2_fma(void);
 const Kernels *kernels_avx2(void);
+/* 1 if this CPU also has AVX-512 VNNI with 256-bit forms (AVX512VL). */
+int cpu_has_avx512vnni(void);
+/* The AVX2 backend with BitLinear through vpdpbusd (one instruction for
+ * 32 code x activation products summed into int32). */
+const Kernels *kernels_avx512vnni(void);
 /* The dense float32 baseline (bench --dense-f32): BitLinear weights expanded
  * to float32 and multiplied with float activations by an FMA matvec. Use it
  * with act_quant off. */

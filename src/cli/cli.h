@@ -17,6 +17,7 @@ int cmd_tokenize(int argc, char **argv);
 int cmd_tokenizer(int argc, char **argv);
 int cmd_prepare(int argc, char **argv);
 int cmd_corpus(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 /* Monotonic seconds. */
 double cli_now(void);

@@ -23,12 +23,13 @@ static double nll(const float *logits, int V, int32_t target) {
 }
 
 int cmd_eval(int argc, char **argv) {
-    const char *model_path = NULL, *text_path = NULL;
+    const char *model_path = NULL, *text_path = NULL, *lm_head = "f32";
     int json = 0, threads = 0;
     Flag flags[] = {
         {"model", FLAG_STRING, &model_path, "model: .bitt file or checkpoint directory (required)", 0},
         {"text", FLAG_STRING, &text_path, "UTF-8 text file to score (required)", 0},
         {"threads", FLAG_INT, &threads, "threads for the kernels (default 0 = all cores)", 0},
+        {"lm-head", FLAG_STRING, &lm_head, "f32 (default) or int8: score through int8 lm_head rows", 0},
         {"json", FLAG_BOOL, &json, "print {tokens, bytes, loss, ppl, bits_per_byte} as JSON", 0},
     };
     Command cmd = {"eval", "--model M --text FILE [--json]",
@@ -39,6 +40,8 @@ int cmd_eval(int argc, char **argv) {
     if (rc) return rc < 0 ? 1 : 0;
     if (!model_path || !text_path) return cli_fail("eval", "--model and --text are required");
     if (threads < 0) return cli_fail("eval", "--threads must be >= 0");
+    if (strcmp(lm_head, "f32") != 0 && strcmp(lm_head, "int8") != 0)
+        return cli_fail("eval", "--lm-head must be f32 or int8 (got '%s')", lm_head);
     threads_set(threads);
     BittError err;
     uint8_t *text = NULL;
@@ -49,7 +52,8 @@ int cmd_eval(int argc, char **argv) {
     int have_session = 0;
     Model *m = model_load(model_path, 0, &err);
     rc = 1;
-    if (!m || file_read_all(text_path, &text, &text_len, &err) != 0 ||
+    if (!m || model_set_lm_head_int8(m, strcmp(lm_head, "int8") == 0, &err) != 0 ||
+        file_read_all(text_path, &text, &text_len, &err) != 0 ||
         tokenizer_encode(m->tok, (const char *)text, text_len, &ids, &n, &err) != 0) {
         cli_fail("eval", "%s", err.message);
         goto done;

@@ -22,6 +22,7 @@ static const Subcommand SUBCOMMANDS[] = {
     {"tokenizer", cmd_tokenizer, "tokenizer train: learn a byte-level BPE tokenizer from text files"},
     {"prepare", cmd_prepare, "encode text files into a token file for training"},
     {"corpus", cmd_corpus, "write a synthetic corpus of simple children's stories"},
+    {"bench", cmd_bench, "prefill/decode tokens per second, long-context decode, load time, peak RSS"},
 };
 static const int N_SUBCOMMANDS = (int)(sizeof SUBCOMMANDS / sizeof *SUBCOMMANDS);
 

@@ -48,11 +48,7 @@ BITT_VECTOR_CLONES static void head_primal_step(const HeadParams *p, HeadState *
     const int f = p->f;
     float *g = tmp, *z = tmp + f, *qa = tmp + 2 * f, *grad_tmp = tmp + 2 * f;
     ttt_inner_grad(st->W, st->c, k, v, p->ln_w, p->ln_b, f, g, grad_tmp);
-    for (int m = 0; m < f; m++) {
-        const float lk = lr * k[m];
-        float *row = st->A + (size_t)m * f;
-        for (int j = 0; j < f; j++) row[j] += lk * g[j];
-    }
+    ttt_add_outer(st->A, &lr, k, f, g, 1, f);
     for (int j = 0; j < f; j++) st->a[j] += lr * g[j];
     int pos = ++*st->pos;
     const float coef = p->base_lr / (float)(f * pos);
@@ -82,8 +78,7 @@ BITT_VECTOR_CLONES static void head_dual_chunk(const HeadParams *p, HeadState *s
         ttt_vec_mat(q, st->A, st->a, f, qa);
         for (int i = 0; i <= j; i++) {
             const float *k = K + (size_t)i * stride;
-            float qk = 0.0f;
-            for (int m = 0; m < f; m++) qk += q[m] * k[m];
+            const float qk = ttt_dot(q, k, f);
             const float e = lr[i] * (qk + 1.0f);
             const float *g = G + (size_t)i * f;
             for (int m = 0; m < f; m++) qa[m] += e * g[m];
@@ -94,15 +89,9 @@ BITT_VECTOR_CLONES static void head_dual_chunk(const HeadParams *p, HeadState *s
         ttt_output(q, z, p->ln_w, p->ln_b, f, out + (size_t)j * stride);
     }
     /* carry the sums: A += K^T diag(lr) G, a += lr G */
-    for (int i = 0; i < n; i++) {
-        const float *k = K + (size_t)i * stride, *g = G + (size_t)i * f;
-        for (int m = 0; m < f; m++) {
-            const float lk = lr[i] * k[m];
-            float *row = st->A + (size_t)m * f;
-            for (int j = 0; j < f; j++) row[j] += lk * g[j];
-        }
-        for (int j = 0; j < f; j++) st->a[j] += lr[i] * g[j];
-    }
+    ttt_add_outer(st->A, lr, K, stride, G, n, f);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < f; j++) st->a[j] += lr[i] * G[(size_t)i * f + j];
     *st->pos = pos0 + n;
     if (*st->pos == p->b) fold_minibatch(p, st);
 }

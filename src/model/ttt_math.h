@@ -5,51 +5,125 @@
 #ifndef BITT_TTT_MATH_H
 #define BITT_TTT_MATH_H
 
-/* z = x W + c */
-static inline void ttt_vec_mat(const float *x, const float *W, const float *c, int f, float *z) {
-    for (int j = 0; j < f; j++) z[j] = c ? c[j] : 0.0f;
+/* Inlined into their callers, so they are compiled for whichever CPU
+ * target the caller's clone is built for (see kernels/target_clones.h). */
+#if defined(__GNUC__) || defined(__clang__)
+#define TTT_INLINE static inline __attribute__((always_inline))
+#else
+#define TTT_INLINE static inline
+#endif
+
+/* Sums in a fixed order over 8 lanes (lane k takes elements k, k+8, ...,
+ * then a fixed tree): the compiler can keep each lane in a vector register,
+ * so the reduction is not one long chain of dependent adds, and the result
+ * is the same bits with or without vectorisation, natively and in wasm. */
+TTT_INLINE float ttt_lanes_total(const float acc[8]) {
+    return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+}
+
+/* sum_j a[j] b[j] */
+TTT_INLINE float ttt_dot(const float *a, const float *b, int f) {
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int j = 0;
+    for (; j + 8 <= f; j += 8)
+        for (int k = 0; k < 8; k++) acc[k] += a[j + k] * b[j + k];
+    float s = ttt_lanes_total(acc);
+    for (; j < f; j++) s += a[j] * b[j];
+    return s;
+}
+
+/* sum_j a[j] */
+TTT_INLINE float ttt_sum(const float *a, int f) {
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int j = 0;
+    for (; j + 8 <= f; j += 8)
+        for (int k = 0; k < 8; k++) acc[k] += a[j + k];
+    float s = ttt_lanes_total(acc);
+    for (; j < f; j++) s += a[j];
+    return s;
+}
+
+/* sum_j (a[j] - mu)^2 */
+TTT_INLINE float ttt_sum_sq_dev(const float *a, float mu, int f) {
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int j = 0;
+    for (; j + 8 <= f; j += 8)
+        for (int k = 0; k < 8; k++) acc[k] += (a[j + k] - mu) * (a[j + k] - mu);
+    float s = ttt_lanes_total(acc);
+    for (; j < f; j++) s += (a[j] - mu) * (a[j] - mu);
+    return s;
+}
+
+/* z = x W + c. Columns in blocks of 32 kept in registers over the whole
+ * sum; each z[j] still adds c[j], x[0] W[0][j], x[1] W[1][j], ... in order. */
+TTT_INLINE void ttt_vec_mat(const float *x, const float *W, const float *c, int f, float *z) {
+    int j0 = 0;
+    for (; j0 + 32 <= f; j0 += 32) {
+        float acc[32];
+        for (int k = 0; k < 32; k++) acc[k] = c ? c[j0 + k] : 0.0f;
+        for (int m = 0; m < f; m++) {
+            const float xm = x[m];
+            const float *row = W + (size_t)m * f + j0;
+            for (int k = 0; k < 32; k++) acc[k] += xm * row[k];
+        }
+        for (int k = 0; k < 32; k++) z[j0 + k] = acc[k];
+    }
+    for (int j = j0; j < f; j++) {
+        float acc = c ? c[j] : 0.0f;
+        for (int m = 0; m < f; m++) acc += x[m] * W[(size_t)m * f + j];
+        z[j] = acc;
+    }
+}
+
+/* A[m][j] += sum_i (s_i x_i[m]) g_i[j] over n rows x_i, g_i (strides sx,
+ * f), the terms of each element added in the order i = 0, 1, ... */
+TTT_INLINE void ttt_add_outer(float *A, const float *s, const float *x, int sx, const float *g, int n,
+                              int f) {
     for (int m = 0; m < f; m++) {
-        const float xm = x[m];
-        const float *row = W + (size_t)m * f;
-        for (int j = 0; j < f; j++) z[j] += xm * row[j];
+        float *row = A + (size_t)m * f;
+        int j0 = 0;
+        for (; j0 + 32 <= f; j0 += 32) {
+            float acc[32];
+            for (int k = 0; k < 32; k++) acc[k] = row[j0 + k];
+            for (int i = 0; i < n; i++) {
+                const float l = s[i] * x[(size_t)i * sx + m];
+                const float *gi = g + (size_t)i * f + j0;
+                for (int k = 0; k < 32; k++) acc[k] += l * gi[k];
+            }
+            for (int k = 0; k < 32; k++) row[j0 + k] = acc[k];
+        }
+        for (int j = j0; j < f; j++)
+            for (int i = 0; i < n; i++) row[j] += (s[i] * x[(size_t)i * sx + m]) * g[(size_t)i * f + j];
     }
 }
 
 /* xhat = (z - mean) / sigma; returns sigma = sqrt(var + 1e-6). */
-static inline float ttt_normalize(const float *z, int f, float *xhat) {
-    float mean = 0.0f;
-    for (int j = 0; j < f; j++) mean += z[j];
-    mean /= (float)f;
-    float var = 0.0f;
-    for (int j = 0; j < f; j++) var += (z[j] - mean) * (z[j] - mean);
-    var /= (float)f;
+TTT_INLINE float ttt_normalize(const float *z, int f, float *xhat) {
+    const float mean = ttt_sum(z, f) / (float)f;
+    const float var = ttt_sum_sq_dev(z, mean, f) / (float)f;
     float sigma = sqrtf(var + 1e-6f);
     for (int j = 0; j < f; j++) xhat[j] = (z[j] - mean) / sigma;
     return sigma;
 }
 
 /* g = dloss/dz at the state (W, c) for the token (k, v). tmp: 2 f floats. */
-static inline void ttt_inner_grad(const float *W, const float *c, const float *k, const float *v,
+TTT_INLINE void ttt_inner_grad(const float *W, const float *c, const float *k, const float *v,
                                   const float *ln_w, const float *ln_b, int f, float *g,
                                   float *tmp) {
     float *z = tmp, *xhat = tmp + f;
     ttt_vec_mat(k, W, c, f, z);
     float sigma = ttt_normalize(z, f, xhat);
-    float mean_e = 0.0f, mean_ex = 0.0f;
     for (int j = 0; j < f; j++) {
         float zh = ln_w[j] * xhat[j] + ln_b[j];
-        float e = ln_w[j] * (zh - (v[j] - k[j]));
-        g[j] = e;
-        mean_e += e;
-        mean_ex += e * xhat[j];
+        g[j] = ln_w[j] * (zh - (v[j] - k[j]));
     }
-    mean_e /= (float)f;
-    mean_ex /= (float)f;
+    const float mean_e = ttt_sum(g, f) / (float)f;
+    const float mean_ex = ttt_dot(g, xhat, f) / (float)f;
     for (int j = 0; j < f; j++) g[j] = (g[j] - mean_e - xhat[j] * mean_ex) / sigma;
 }
 
 /* out = q + LN(z); z is overwritten. */
-static inline void ttt_output(const float *q, float *z, const float *ln_w, const float *ln_b,
+TTT_INLINE void ttt_output(const float *q, float *z, const float *ln_w, const float *ln_b,
                               int f, float *out) {
     ttt_normalize(z, f, z);
     for (int j = 0; j < f; j++) out[j] = q[j] + ln_w[j] * z[j] + ln_b[j];

@@ -1,0 +1,28 @@
+/* kernels_avx2_internal.h: the packed ternary layout shared by the x86
+ * BitLinear kernels (kernels_avx2.c, ternary_vnni.c). */
+#ifndef BITT_KERNELS_AVX2_INTERNAL_H
+#define BITT_KERNELS_AVX2_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Weights per block: 32 bytes, byte j holding weights j, j+32, j+64, j+96 of
+ * the block as 2-bit codes c = w + 1 at bits 0-1, 2-3, 4-5, 6-7. */
+#define BLOCK 128
+
+typedef struct PackedTernary {
+    int nblocks;      /* per row: ceil(cols / 128) */
+    uint8_t *data;    /* rows x nblocks x 32 bytes, 32-byte aligned */
+} PackedTernary;
+
+/* Output rows [o0, o1) of nt (1..4) token rows: acc[t * rows + o] =
+ * sum_i c[o, i] xpad[t, i] - xsum[t] = sum_i w[o, i] x[t, i], exact int32.
+ * xpad: nt rows of `padded` int8 (zero past the columns), 32-byte aligned. */
+typedef void (*RowsDotFn)(const PackedTernary *p, int o0, int o1, const int8_t *xpad, size_t padded,
+                          int nt, const int32_t *xsum, int rows, int32_t *acc);
+
+/* The AVX-512 VNNI version (vpdpbusd on 256-bit vectors). */
+void vnni_rows_dot_nt(const PackedTernary *p, int o0, int o1, const int8_t *xpad, size_t padded, int nt,
+                      const int32_t *xsum, int rows, int32_t *acc);
+
+#endif
