@@ -3,6 +3,9 @@
  * -> final RMSNorm -> lm_head. Buffers are T x D rows, T <= SESSION_CHUNK. */
 #include "session.h"
 
+#include "../kernels/target_clones.h"
+#include "act_math.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,12 +73,15 @@ void bitlinear_apply(const Kernels *k, const TernaryMatrix *w, const ActRows *a,
     /* y = (Wt . xq) * g / s, the integer part exact */
     k->ternary_matmul_i8(w, a->xq, T, acc);
     for (int t = 0; t < T; t++) {
-        const float s = a->scale[t];
-        for (size_t o = 0; o < R; o++) y[t * R + o] = (float)acc[t * R + o] * w->scale / s;
+        const float gs = w->scale / a->scale[t];
+        for (size_t o = 0; o < R; o++) y[t * R + o] = (float)acc[t * R + o] * gs;
     }
 }
 
-static float silu(float x) { return x / (1.0f + expf(-x)); }
+/* gate = silu(gate) * up over n values (vectorised where the CPU allows) */
+BITT_VECTOR_CLONES static void silu_times(float *gate, const float *up, size_t n) {
+    for (size_t i = 0; i < n; i++) gate[i] = act_silu(gate[i]) * up[i];
+}
 
 /* h = h + down(silu(gate(xn)) * up(xn)) */
 static void swiglu_forward(Session *s, int layer, int T) {
@@ -87,7 +93,7 @@ static void swiglu_forward(Session *s, int layer, int T) {
     act_rows_quantize(s, s->xn, T, D, &a);
     bitlinear_apply(kern, &w->gate.q, &a, T, s->acc, s->gate);
     bitlinear_apply(kern, &w->up.q, &a, T, s->acc, s->up);
-    for (size_t i = 0; i < (size_t)T * I; i++) s->gate[i] = silu(s->gate[i]) * s->up[i];
+    silu_times(s->gate, s->up, (size_t)T * I);
     act_rows_quantize(s, s->gate, T, I, &a);
     bitlinear_apply(kern, &w->down.q, &a, T, s->acc, s->mix);
 }
@@ -107,7 +113,8 @@ static void logits_of_hidden(Session *s, const float *x, float *out) {
     const float sx = kern->quantize_row_i8(s->xn, D, s->xq);
     int32_t *acc = (int32_t *)out; /* same size as the floats it becomes */
     kern->int8_matmul(q, s->xq, 1, acc);
-    for (int o = 0; o < V; o++) out[o] = (float)acc[o] * q->row_scale[o] / sx;
+    const float inv_sx = 1.0f / sx;
+    for (int o = 0; o < V; o++) out[o] = (float)acc[o] * q->row_scale[o] * inv_sx;
 }
 
 int session_state_logits(Session *s, float *logits) {

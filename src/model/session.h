@@ -40,7 +40,7 @@ typedef struct Session {
 /* Floats of TTT scratch one head needs (its lr column + inner buffers). */
 static inline size_t session_ttt_tmp_per_head(const ModelConfig *c) {
     const size_t f = (size_t)(c->hidden_dim / c->num_heads);
-    return SESSION_CHUNK + (size_t)c->mini_batch * f + 4 * f;
+    return SESSION_CHUNK + 3 * (size_t)c->mini_batch * f + 4 * f;
 }
 
 int session_init(Session *s, const Model *m, BittError *err);

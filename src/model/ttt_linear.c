@@ -13,6 +13,7 @@
 
 #include "../kernels/target_clones.h"
 #include "../util/threadpool.h"
+#include "act_math.h"
 #include "session.h"
 #include "ttt_math.h"
 
@@ -61,30 +62,32 @@ BITT_VECTOR_CLONES static void head_primal_step(const HeadParams *p, HeadState *
 
 /* Dual form: n tokens that all fall in the current mini-batch
  * (n <= b - pos). Rows of Q, K, V, out are `stride` floats apart; lr has n
- * values. tmp: n f (G) + 4 f. */
+ * values. tmp: 3 n f + f floats. */
 BITT_VECTOR_CLONES static void head_dual_chunk(const HeadParams *p, HeadState *st, const float *Q, const float *K,
                             const float *V, int stride, const float *lr, int n, float *out,
                             float *tmp) {
     const int f = p->f;
-    float *G = tmp, *z = tmp + (size_t)n * f, *qa = z + f, *grad_tmp = z + 2 * f;
-    /* every g_i at the state (Ws, cs) of this mini-batch */
-    for (int i = 0; i < n; i++)
-        ttt_inner_grad(st->W, st->c, K + (size_t)i * stride, V + (size_t)i * stride, p->ln_w,
-                       p->ln_b, f, G + (size_t)i * f, grad_tmp);
+    float *G = tmp, *QW = G + (size_t)n * f, *QA = QW + (size_t)n * f, *xhat = QA + (size_t)n * f;
+    /* every g_i at the state (Ws, cs) of this mini-batch: Z = K Ws + cs first */
+    ttt_rows_mat(K, stride, st->W, st->c, n, f, G);
+    for (int i = 0; i < n; i++) {
+        float *g = G + (size_t)i * f;
+        ttt_inner_grad_from_z(g, K + (size_t)i * stride, V + (size_t)i * stride, p->ln_w, p->ln_b, f, g,
+                              xhat);
+    }
+    ttt_rows_mat(Q, stride, st->W, st->c, n, f, QW);
+    ttt_rows_mat(Q, stride, st->A, st->a, n, f, QA);
     const int pos0 = *st->pos;
     for (int j = 0; j < n; j++) {
         const float *q = Q + (size_t)j * stride;
         /* q A_prev + a_prev + sum_{i<=j} lr_i (q . k_i + 1) g_i */
-        ttt_vec_mat(q, st->A, st->a, f, qa);
+        float *qa = QA + (size_t)j * f, *z = QW + (size_t)j * f;
         for (int i = 0; i <= j; i++) {
-            const float *k = K + (size_t)i * stride;
-            const float qk = ttt_dot(q, k, f);
-            const float e = lr[i] * (qk + 1.0f);
+            const float e = lr[i] * (ttt_dot(q, K + (size_t)i * stride, f) + 1.0f);
             const float *g = G + (size_t)i * f;
             for (int m = 0; m < f; m++) qa[m] += e * g[m];
         }
         const float coef = p->base_lr / (float)(f * (pos0 + j + 1));
-        ttt_vec_mat(q, st->W, st->c, f, z);
         for (int m = 0; m < f; m++) z[m] -= coef * qa[m];
         ttt_output(q, z, p->ln_w, p->ln_b, f, out + (size_t)j * stride);
     }
@@ -95,8 +98,6 @@ BITT_VECTOR_CLONES static void head_dual_chunk(const HeadParams *p, HeadState *s
     *st->pos = pos0 + n;
     if (*st->pos == p->b) fold_minibatch(p, st);
 }
-
-static float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
 
 typedef struct HeadsJob {
     Session *s;
@@ -154,7 +155,7 @@ void ttt_linear_forward(Session *s, int layer, int T) {
     /* lr_t = sigmoid(lr(x_t)): full precision D -> H */
     kern->matmul_f32(w->lr_w, H, D, s->xn, T, s->lr);
     for (int t = 0; t < T; t++)
-        for (int h = 0; h < H; h++) s->lr[t * H + h] = sigmoidf(s->lr[t * H + h] + w->lr_b[h]);
+        for (int h = 0; h < H; h++) s->lr[t * H + h] = act_sigmoid(s->lr[t * H + h] + w->lr_b[h]);
 
     HeadsJob job = {s, layer, T};
     if (T * H * f * f < (1 << 14)) run_heads(&job, 0, H, 0);

@@ -75,6 +75,46 @@ TTT_INLINE void ttt_vec_mat(const float *x, const float *W, const float *c, int 
     }
 }
 
+/* Z[t] = X[t] W + c for n rows (X rows `sx` apart, Z rows f apart): the same
+ * sums, in the same order, as ttt_vec_mat row by row; 4 rows x 16 columns
+ * are kept in registers so each loaded W value serves 4 rows. */
+TTT_INLINE void ttt_rows_mat(const float *X, int sx, const float *W, const float *c, int n, int f,
+                             float *Z) {
+    int t0 = 0;
+    for (; t0 + 4 <= n; t0 += 4) {
+        const float *x0 = X + (size_t)t0 * sx, *x1 = x0 + sx, *x2 = x1 + sx, *x3 = x2 + sx;
+        int j0 = 0;
+        for (; j0 + 16 <= f; j0 += 16) {
+            float a0[16], a1[16], a2[16], a3[16];
+            for (int k = 0; k < 16; k++) a0[k] = a1[k] = a2[k] = a3[k] = c ? c[j0 + k] : 0.0f;
+            for (int m = 0; m < f; m++) {
+                const float *row = W + (size_t)m * f + j0;
+                const float v0 = x0[m], v1 = x1[m], v2 = x2[m], v3 = x3[m];
+                for (int k = 0; k < 16; k++) {
+                    a0[k] += v0 * row[k];
+                    a1[k] += v1 * row[k];
+                    a2[k] += v2 * row[k];
+                    a3[k] += v3 * row[k];
+                }
+            }
+            float *z = Z + (size_t)t0 * f + j0;
+            for (int k = 0; k < 16; k++) {
+                z[k] = a0[k];
+                z[f + k] = a1[k];
+                z[2 * f + k] = a2[k];
+                z[3 * f + k] = a3[k];
+            }
+        }
+        for (int j = j0; j < f; j++)
+            for (int t = 0; t < 4; t++) {
+                float acc = c ? c[j] : 0.0f;
+                for (int m = 0; m < f; m++) acc += X[(size_t)(t0 + t) * sx + m] * W[(size_t)m * f + j];
+                Z[(size_t)(t0 + t) * f + j] = acc;
+            }
+    }
+    for (; t0 < n; t0++) ttt_vec_mat(X + (size_t)t0 * sx, W, c, f, Z + (size_t)t0 * f);
+}
+
 /* A[m][j] += sum_i (s_i x_i[m]) g_i[j] over n rows x_i, g_i (strides sx,
  * f), the terms of each element added in the order i = 0, 1, ... */
 TTT_INLINE void ttt_add_outer(float *A, const float *s, const float *x, int sx, const float *g, int n,
@@ -106,12 +146,9 @@ TTT_INLINE float ttt_normalize(const float *z, int f, float *xhat) {
     return sigma;
 }
 
-/* g = dloss/dz at the state (W, c) for the token (k, v). tmp: 2 f floats. */
-TTT_INLINE void ttt_inner_grad(const float *W, const float *c, const float *k, const float *v,
-                                  const float *ln_w, const float *ln_b, int f, float *g,
-                                  float *tmp) {
-    float *z = tmp, *xhat = tmp + f;
-    ttt_vec_mat(k, W, c, f, z);
+/* g = dloss/dz for the token (k, v) given z = k W + c. xhat: f floats of scratch. */
+TTT_INLINE void ttt_inner_grad_from_z(const float *z, const float *k, const float *v, const float *ln_w,
+                                      const float *ln_b, int f, float *g, float *xhat) {
     float sigma = ttt_normalize(z, f, xhat);
     for (int j = 0; j < f; j++) {
         float zh = ln_w[j] * xhat[j] + ln_b[j];
@@ -120,6 +157,13 @@ TTT_INLINE void ttt_inner_grad(const float *W, const float *c, const float *k, c
     const float mean_e = ttt_sum(g, f) / (float)f;
     const float mean_ex = ttt_dot(g, xhat, f) / (float)f;
     for (int j = 0; j < f; j++) g[j] = (g[j] - mean_e - xhat[j] * mean_ex) / sigma;
+}
+
+/* g = dloss/dz at the state (W, c) for the token (k, v). tmp: 2 f floats. */
+TTT_INLINE void ttt_inner_grad(const float *W, const float *c, const float *k, const float *v,
+                               const float *ln_w, const float *ln_b, int f, float *g, float *tmp) {
+    ttt_vec_mat(k, W, c, f, tmp);
+    ttt_inner_grad_from_z(tmp, k, v, ln_w, ln_b, f, g, tmp + f);
 }
 
 /* out = q + LN(z); z is overwritten. */
