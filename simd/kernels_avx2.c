@@ -359,6 +359,18 @@ static void avx2_int8_matmul(const Int8Matrix *w, const int8_t *xq, int T, int32
     else parallel_for(w->rows, 4, int8_rows_job, &job);
 }
 
+static void vnni_int8_job(void *ctx, int begin, int end, int worker) {
+    (void)worker;
+    const Int8Job *j = ctx;
+    vnni_int8_rows(j->w, j->xq, j->T, begin, end, j->acc);
+}
+
+static void vnni_int8_matmul(const Int8Matrix *w, const int8_t *xq, int T, int32_t *acc) {
+    Int8Job job = {w, xq, T, acc};
+    if ((long long)w->rows * w->cols * T < PARALLEL_MIN_WORK) vnni_int8_job(&job, 0, w->rows, 0);
+    else parallel_for(w->rows, 4, vnni_int8_job, &job);
+}
+
 /* ---- dense float32 baseline: the same model with float weights ---- */
 
 /* The ternary weights expanded to floats (w in {-1, 0, 1}; the scale g is
@@ -419,6 +431,7 @@ const Kernels *kernels_avx512vnni(void) {
         vnni_kernels = *kernels_avx2();
         vnni_kernels.name = "avx512vnni";
         vnni_kernels.ternary_matmul_i8 = vnni_ternary_matmul_i8;
+        vnni_kernels.int8_matmul = vnni_int8_matmul;
     }
     return &vnni_kernels;
 }

@@ -1,5 +1,5 @@
 /* kernels_avx2_internal.h: the packed ternary layout shared by the x86
- * BitLinear kernels (kernels_avx2.c, ternary_vnni.c). */
+ * integer kernels (kernels_avx2.c, dots_vnni.c). */
 #ifndef BITT_KERNELS_AVX2_INTERNAL_H
 #define BITT_KERNELS_AVX2_INTERNAL_H
 
@@ -24,5 +24,9 @@ typedef void (*RowsDotFn)(const PackedTernary *p, int o0, int o1, const int8_t *
 /* The AVX-512 VNNI version (vpdpbusd on 256-bit vectors). */
 void vnni_rows_dot_nt(const PackedTernary *p, int o0, int o1, const int8_t *xpad, size_t padded, int nt,
                       const int32_t *xsum, int rows, int32_t *acc);
+
+/* acc[t * rows + o] = sum_i w[o, i] xq[t, i] for rows [begin, end) (VNNI). */
+struct Int8Matrix;
+void vnni_int8_rows(const struct Int8Matrix *w, const int8_t *xq, int T, int begin, int end, int32_t *acc);
 
 #endif

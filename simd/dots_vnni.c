@@ -1,4 +1,7 @@
-/* ternary_vnni.c: BitLinear dot products with AVX-512 VNNI. The layout and
+/* dots_vnni.c: the integer dot products with AVX-512 VNNI (vpdpbusd on
+ * 256-bit vectors): BitLinear and the int8 lm_head.
+ *
+ * BitLinear: the layout and
  * the arithmetic are those of kernels_avx2.c (unsigned 2-bit codes c = w + 1
  * times signed int8 activations, minus the activation sum), but vpdpbusd
  * multiplies 32 code/activation pairs and adds each group of four into an
@@ -9,6 +12,7 @@
 
 #include <immintrin.h>
 
+#include "../src/kernels/kernels.h"
 #include "kernels_avx2_internal.h"
 
 #define VNNI_TARGET "avx2,fma,avx512f,avx512vl,avx512vnni"
@@ -85,6 +89,33 @@ __attribute__((target(VNNI_TARGET))) void vnni_rows_dot_nt(const PackedTernary *
         default: row_dot(wp, p->nblocks, xpad, padded, 4, out); break;
         }
         for (int t = 0; t < nt; t++) acc[(size_t)t * rows + o] = out[t] - xsum[t];
+    }
+}
+
+/* Int8 rows x int8 activations. vpdpbusd takes one unsigned operand: with
+ * u = x + 128 (x xor 0x80), sum u w = sum x w + 128 sum w, and 128 sum w
+ * comes from a second vpdpbusd of the constant 128 with the same w. */
+__attribute__((target(VNNI_TARGET))) void vnni_int8_rows(const Int8Matrix *w, const int8_t *xq, int T,
+                                                        int begin, int end, int32_t *acc) {
+    const size_t C = (size_t)w->cols;
+    const int full = w->cols & ~31;
+    const __m256i flip = _mm256_set1_epi8((char)0x80);
+    for (int t = 0; t < T; t++) {
+        const int8_t *x = xq + (size_t)t * C;
+        int o = begin;
+        for (; o < end; o++) {
+            const int8_t *row = w->w + (size_t)o * C;
+            __m256i a = _mm256_setzero_si256(), b = _mm256_setzero_si256();
+            for (int i = 0; i < full; i += 32) {
+                const __m256i u = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(x + i)), flip);
+                const __m256i wv = _mm256_loadu_si256((const __m256i *)(row + i));
+                a = _mm256_dpbusd_epi32(a, u, wv);
+                b = _mm256_dpbusd_epi32(b, flip, wv);
+            }
+            int32_t sum = hsum(_mm256_sub_epi32(a, b));
+            for (int i = full; i < w->cols; i++) sum += (int32_t)row[i] * x[i];
+            acc[(size_t)t * w->rows + o] = sum;
+        }
     }
 }
 
