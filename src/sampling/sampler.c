@@ -74,6 +74,13 @@ static int ranks_before(const float *logits, int32_t a, int32_t b) {
 static int select_top_k(const float *logits, int V, int k, int32_t *cand) {
     int size = 0;
     for (int32_t id = 0; id < V; id++) {
+        if (size == k) {
+            /* ids come in increasing order, so once the heap is full an id
+             * gets in only with a logit strictly above the worst kept one */
+            const float worst = logits[cand[0]];
+            while (id < V && !(logits[id] > worst)) id++;
+            if (id == V) break;
+        }
         if (size < k) {
             int i = size++;
             cand[i] = id;
