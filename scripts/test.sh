@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds everything and runs every test: the native release build (gcc,
-# warnings as errors) under ctest, then the same suite built with clang,
-# AddressSanitizer and UBSan.
+# warnings as errors) under ctest; the WebAssembly build (emcc, SIMD128,
+# bitt.wasm into npm/) with its C tests under node and the Node harness of
+# the npm package against the native CLI (node --test tests/js); then the
+# same C suite built with clang, AddressSanitizer and UBSan.
 # Usage: bash scripts/test.sh [--no-asan]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +15,14 @@ cmake --preset native -DBITT_WERROR=ON >/dev/null
 cmake --build --preset native
 echo "== native tests =="
 ctest --preset native
+
+echo "== wasm build =="
+export NODE_PATH="${NODE_PATH:-/usr/share/nodejs}"  # emcc's JS tools need acorn
+cmake --preset wasm -DBITT_WERROR=ON >/dev/null
+cmake --build --preset wasm
+echo "== wasm tests (C tests under node, then the npm package: node --test tests/js) =="
+ctest --preset wasm
+node --test tests/js
 
 if [ "$run_asan" = 1 ]; then
   echo "== AddressSanitizer + UBSan build =="

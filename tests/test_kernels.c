@@ -119,7 +119,7 @@ static void check_model(const Kernels *fast, TttVariant v, int act_quant, int lm
 }
 
 int main(void) {
-    const char *names[] = {"avx2", "avx512vnni"};
+    const char *names[] = {"avx2", "avx512vnni", "wasm128"};
     int tested = 0;
     for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
         const Kernels *fast = kernels_by_name(names[k]);
