@@ -21,6 +21,12 @@ static void on_merges(void *ctx, uint64_t done, uint64_t total) {
                 (unsigned long long)total, cli_now() - p->start);
 }
 
+/* A trainer message without its "tokenizer train: " prefix, which cli_fail adds. */
+static const char *lib_message(const char *m) {
+    static const char prefix[] = "tokenizer train: ";
+    return strncmp(m, prefix, sizeof prefix - 1) == 0 ? m + sizeof prefix - 1 : m;
+}
+
 /* Feeds one file to the trainer in chunks of whole stories. */
 static int count_file(BpeTrainer *t, const char *path, const TrainProgress *p, uint64_t *bytes) {
     TextChunkReader r;
@@ -34,15 +40,15 @@ static int count_file(BpeTrainer *t, const char *path, const TrainProgress *p, u
     if (!p->quiet) fprintf(stderr, "tokenizer train: counting words in %s (%s)\n", path, size);
     while ((rc = text_chunks_next(&r, &text, &len, &err)) == 1) {
         if (bpe_trainer_add_text(t, text, len, &err)) {
-            rc = -1;
-            break;
+            text_chunks_close(&r);
+            return cli_fail("tokenizer train", "%s: %s", path, lib_message(err.message));
         }
         if (!p->quiet && r.file_size > (64u << 20))
             fprintf(stderr, "tokenizer train: %s: %.0f%%\n", path, 100.0 * (double)r.done / (double)r.file_size);
     }
     *bytes += r.file_size;
     text_chunks_close(&r);
-    if (rc < 0) return cli_fail("tokenizer train", "%s", err.message);
+    if (rc < 0) return cli_fail("tokenizer train", "%s", lib_message(err.message));
     return 0;
 }
 
@@ -55,15 +61,17 @@ static int train(int argc, char **argv) {
         {"input", FLAG_STRING, &dummy, "text files to learn from (one or more; <|endoftext|> separates stories)", 0},
         {"vocab", FLAG_INT, &vocab, "vocabulary size in ids: 3 special + extra special + 256 bytes + merges", 0},
         {"out", FLAG_STRING, &out, "the tokenizer.json to write", 0},
-        {"min-frequency", FLAG_U64, &min_frequency, "merge only pairs seen at least this often (default 2)", 0},
+        {"min-frequency", FLAG_U64, &min_frequency,
+         "merge only pairs seen at least this often (default 0: any pair, as Hugging Face)", 0},
         {"special", FLAG_STRING, &dummy, "extra special tokens (ids 3, 4, ...; one or more)", 0},
         {"quiet", FLAG_BOOL, &quiet, "no progress on stderr", 0},
     };
     Command cmd = {"tokenizer train",
                    "--input FILE... --vocab N --out T.json [--min-frequency F] [--special TOKEN...]",
                    "Learns a byte-level BPE tokenizer (GPT-2 pre-tokenizer; ids <unk> 0, <s> 1, </s> 2,\n"
-                   "the --special tokens, the 256 bytes, then merges; ties go to the pair of\n"
-                   "lexicographically smallest bytes) and writes a Hugging Face tokenizer.json.",
+                   "the --special tokens, the 256 bytes in GPT-2's order, then merges) and writes a\n"
+                   "Hugging Face tokenizer.json. Each step merges the most frequent pair; ties go to\n"
+                   "the pair of smaller ids, as in Hugging Face's BpeTrainer, whose merges it matches.",
                    flags, (int)(sizeof flags / sizeof *flags), 0, {0}, 0};
     BpeTrainConfig cfg;
     BpeTrainer *t = NULL;
@@ -108,7 +116,7 @@ static int train(int argc, char **argv) {
     progress.start = cli_now();
     progress.quiet = quiet;
     if (!(t = bpe_trainer_new(&cfg, &err))) {
-        cli_fail(cmd.name, "%s", err.message);
+        cli_fail(cmd.name, "%s", lib_message(err.message));
         goto done_args;
     }
     for (i = 0; i < n_inputs; i++)
@@ -120,8 +128,13 @@ static int train(int argc, char **argv) {
                 n_inputs == 1 ? "" : "s", size, (unsigned long long)bpe_trainer_total_words(t),
                 bpe_trainer_distinct_words(t), cli_now() - progress.start);
     }
+    if (bpe_trainer_total_words(t) == 0) {
+        cli_fail(cmd.name, "%s%s: no text to train on (empty, or only <|endoftext|> separators and special "
+                 "tokens)", inputs[0], n_inputs > 1 ? " and the other inputs" : "");
+        goto done_args;
+    }
     if (!(tok = bpe_trainer_finish(t, &err))) {
-        cli_fail(cmd.name, "%s", err.message);
+        cli_fail(cmd.name, "%s", lib_message(err.message));
         goto done_args;
     }
     jw_init(&w, 0);
@@ -138,10 +151,13 @@ static int train(int argc, char **argv) {
             if (!quiet)
                 fprintf(stderr, "tokenizer train: wrote %s: %d ids (%.2f s)\n", out, tokenizer_vocab_size(tok),
                         cli_now() - progress.start);
-            if (tokenizer_vocab_size(tok) < vocab)
+            if (tokenizer_vocab_size(tok) < vocab && min_frequency > 1)
                 fprintf(stderr, "tokenizer train: note: only %d of the %d ids asked for: no pair left occurs "
                         "%llu times or more (see --min-frequency)\n", tokenizer_vocab_size(tok), vocab,
-                        (unsigned long long)(min_frequency > 1 ? min_frequency : 1));
+                        (unsigned long long)min_frequency);
+            else if (tokenizer_vocab_size(tok) < vocab)
+                fprintf(stderr, "tokenizer train: note: only %d of the %d ids asked for: no pair is left to "
+                        "merge (every word of the text is a single token)\n", tokenizer_vocab_size(tok), vocab);
         }
     }
     jw_free(&w);

@@ -61,6 +61,7 @@ int prepare_token_file(const Tokenizer *tok, const char *tokenizer_path, const c
         TextChunkReader r;
         const char *text;
         size_t len;
+        uint64_t docs_before = stats->n_documents;
         int rc;
         if (text_chunks_open(&r, inputs[i], 0, err)) goto fail;
         while ((rc = text_chunks_next(&r, &text, &len, err)) == 1) {
@@ -74,6 +75,11 @@ int prepare_token_file(const Tokenizer *tok, const char *tokenizer_path, const c
         stats->input_bytes += r.file_size;
         text_chunks_close(&r);
         if (rc < 0) goto fail;
+        if (stats->n_documents == docs_before) {
+            bitt_fail(err, "%s: no text to encode (the file is empty or holds only <|endoftext|> separators)",
+                      inputs[i]);
+            goto fail;
+        }
     }
     meta.tokenizer_path = tokenizer_path;
     meta.fingerprint = fingerprint;

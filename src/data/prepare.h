@@ -4,7 +4,8 @@
  * around a separator are trimmed, empty stories skipped); every story is
  * encoded with no special tokens added and followed by the tokenizer's
  * </s> id, so each file ends with </s>. The tokens go to a token file and
- * its sidecar (token_file.h). */
+ * its sidecar (token_file.h). An input without any story (empty, or only
+ * separators) is an error. */
 #ifndef BITT_PREPARE_H
 #define BITT_PREPARE_H
 

@@ -162,6 +162,12 @@ static int load_tokens(TokenFile *tf, BittError *err) {
         fclose(f);
         return bitt_fail(err, "%s: not a regular file", tf->path);
     }
+    if ((uint64_t)st.st_size % (uint64_t)tf->dtype_bytes != 0) {
+        fclose(f);
+        return bitt_fail(err, "%s: %llu bytes is not a whole number of %s tokens (%d bytes each): the file is "
+                         "damaged or its sidecar names the wrong dtype", tf->path, (unsigned long long)st.st_size,
+                         tf->dtype_bytes == 2 ? "u16" : "u32", tf->dtype_bytes);
+    }
     if ((uint64_t)st.st_size != want) {
         fclose(f);
         return bitt_fail(err, "%s: the file has %llu bytes but its sidecar says %llu %s tokens (%llu bytes): %s",

@@ -55,7 +55,7 @@ typedef struct Train {
     int32_t *merges; /* 2 ids per merge */
     size_t n_merges, cap_merges;
     int32_t n_ids;   /* ids so far */
-    int32_t first_byte_id;
+    int32_t byte_id[256]; /* the id of each byte's token */
     unsigned char **special_bytes; /* see find_special_bytes */
     size_t *special_bytes_len;
 } Train;
@@ -112,7 +112,7 @@ static int token_add(TokenTable *tt, const unsigned char *b, size_t len) {
         grow((void **)&tt->bytes, &tt->bytes_cap, tt->bytes_len + len, 1))
         return -1;
     if (tt->n == 0) tt->off[0] = 0;
-    memcpy(tt->bytes + tt->bytes_len, b, len);
+    if (len) memcpy(tt->bytes + tt->bytes_len, b, len);
     tt->bytes_len += len;
     tt->off[++tt->n] = tt->bytes_len;
     if (len) {
@@ -212,29 +212,17 @@ static void pair_remove(Train *tr, int32_t a, int32_t b, int64_t count) {
         }
 }
 
-/* ---- the heap: highest count first, ties to the smaller (left, right) bytes ---- */
+/* ---- the heap: highest count first, ties to the smaller (left, right) ids ---- */
 
-static int bytes_cmp(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen) {
-    int c = memcmp(a, b, alen < blen ? alen : blen);
-    if (c) return c;
-    return alen < blen ? -1 : alen > blen;
-}
-
-/* 1 if entry x comes before entry y. */
+/* 1 if entry x comes before entry y. Ids are those of Hugging Face's
+ * trainer (bpe_train.h), so this is its order: count, then pair ids. */
 static int heap_before(const Train *tr, const HeapEntry *x, const HeapEntry *y) {
     const Pair *px, *py;
-    const unsigned char *a, *b;
-    size_t alen, blen;
-    int c;
     if (x->count != y->count) return x->count > y->count;
     px = &tr->pairs[x->pair];
     py = &tr->pairs[y->pair];
-    a = token_bytes(tr, px->left, &alen);
-    b = token_bytes(tr, py->left, &blen);
-    if ((c = bytes_cmp(a, alen, b, blen)) != 0) return c < 0;
-    a = token_bytes(tr, px->right, &alen);
-    b = token_bytes(tr, py->right, &blen);
-    return bytes_cmp(a, alen, b, blen) < 0;
+    if (px->left != py->left) return px->left < py->left;
+    return px->right < py->right;
 }
 
 static void sift_down(Train *tr, size_t i) {
@@ -287,17 +275,30 @@ static int push_touched(Train *tr) {
 
 /* ---- setup and the merge loop ---- */
 
+/* The byte tokens get ids in the order of their byte-level characters'
+ * code points (printable ASCII '!'..'~', then U+00A1.., then the bytes
+ * mapped to U+0100..): the order of GPT-2's vocabulary and of Hugging
+ * Face's trainer, which sorts its alphabet by code point. */
+static void byte_order(unsigned char order[256]) {
+    int i, j;
+    for (i = 0; i < 256; i++) {
+        unsigned char b = (unsigned char)i;
+        for (j = i; j > 0 && tok_byte_to_char(order[j - 1]) > tok_byte_to_char(b); j--) order[j] = order[j - 1];
+        order[j] = b;
+    }
+}
+
 static int setup(Train *tr, BittError *err) {
     BpeTrainer *t = tr->t;
     size_t w, total = 0, i;
-    unsigned char b;
+    unsigned char order[256];
     int k;
     for (k = 0; k < t->n_special; k++)
         if (token_add(&tr->tokens, NULL, 0)) goto oom;
-    tr->first_byte_id = t->n_special;
+    byte_order(order);
     for (i = 0; i < 256; i++) {
-        b = (unsigned char)i;
-        if (token_add(&tr->tokens, &b, 1)) goto oom;
+        if (token_add(&tr->tokens, &order[i], 1)) goto oom;
+        tr->byte_id[order[i]] = t->n_special + (int32_t)i;
     }
     tr->n_ids = t->n_special + 256;
     for (w = 0; w < t->n_words; w++) total += t->words[w].len;
@@ -312,7 +313,7 @@ static int setup(Train *tr, BittError *err) {
         int32_t *s = tr->sym + total;
         tr->sym_off[w] = total;
         tr->sym_len[w] = word->len;
-        for (i = 0; i < word->len; i++) s[i] = tr->first_byte_id + t->pool[word->off + i];
+        for (i = 0; i < word->len; i++) s[i] = tr->byte_id[t->pool[word->off + i]];
         for (i = 0; i + 1 < word->len; i++)
             if (pair_add(tr, s[i], s[i + 1], (uint32_t)w, (int64_t)word->count)) goto oom;
         total += word->len;

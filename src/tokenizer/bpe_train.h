@@ -7,14 +7,20 @@
  * neighbours), pre-tokenized with the GPT-2 pattern (pretokenize.h), and
  * each distinct pre-token ("word") is counted in a hash map. Then
  * bpe_trainer_finish() learns merges until the vocabulary has vocab_size
- * ids or no pair occurs min_frequency times:
+ * ids or no pair occurs min_frequency times (default 0, as in Hugging
+ * Face: pairs seen once still merge; training stops only when no pair is
+ * left). It follows Hugging Face's BpeTrainer step for step, so the same
+ * words give the same merges in the same order:
  *   - ids: <unk> 0, <s> 1, </s> 2, the extra special tokens, the 256 byte
- *     tokens in byte order, then one id per merge (SPEC section 2);
+ *     tokens in the code-point order of their byte-level characters (bytes
+ *     '!'..'~' first, as in GPT-2's vocabulary and in HF's alphabet, which
+ *     it sorts by code point), then one id per new token (SPEC section 2);
  *   - each step merges the adjacent pair with the highest count (summed
- *     over words times their counts); ties go to the pair whose left
- *     token's bytes are lexicographically smallest (memcmp order, a prefix
- *     before its extensions), then the right token's bytes; so the result
- *     depends only on the text, never on hash or insertion order;
+ *     over words times their counts); ties go to the pair with the smaller
+ *     left id, then the smaller right id (HF's order: an older token
+ *     first), so the result depends only on the text, never on hash or
+ *     insertion order;
+ *   - a merge whose string is already a token reuses that token's id;
  *   - pair counts are kept up to date incrementally: an index from each
  *     pair to the words that contain it limits every merge to the words it
  *     touches, and a max-heap with lazy deletion (a popped entry whose
@@ -31,7 +37,7 @@
 #include "tokenizer.h"
 
 #define BPE_TRAIN_MAX_VOCAB 1000000
-#define BPE_TRAIN_DEFAULT_MIN_FREQUENCY 2
+#define BPE_TRAIN_DEFAULT_MIN_FREQUENCY 0
 
 /* Called now and then during bpe_trainer_finish (done of total merges). */
 typedef void (*BpeProgressFn)(void *ctx, uint64_t done, uint64_t total);
