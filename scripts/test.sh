@@ -23,6 +23,9 @@ cmake --build --preset wasm
 echo "== wasm tests (C tests under node, then the npm package: node --test tests/js) =="
 ctest --preset wasm
 node --test tests/js
+echo "== web demo in headless Chromium (node --test tests/browser) =="
+[ -d tests/browser/node_modules/playwright-core ] || (cd tests/browser && npm ci --no-audit --no-fund)
+node --test tests/browser
 
 if [ "$run_asan" = 1 ]; then
   echo "== AddressSanitizer + UBSan build =="
