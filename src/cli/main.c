@@ -21,6 +21,7 @@ static const Subcommand SUBCOMMANDS[] = {
     {"tokenize", cmd_tokenize, "text to token ids (or --decode ids to text)"},
     {"tokenizer", cmd_tokenizer, "tokenizer train: learn a byte-level BPE tokenizer from text files"},
     {"prepare", cmd_prepare, "encode text files into a token file for training"},
+    {"train", cmd_train, "train a model on a token file on the CPU (AdamW, checkpoints, --resume)"},
     {"corpus", cmd_corpus, "write a synthetic corpus of simple children's stories"},
     {"bench", cmd_bench, "prefill/decode tokens per second, long-context decode, load time, peak RSS"},
 };

@@ -1,0 +1,207 @@
+/* cmd_train.c: `bitt train` (SPEC 5): trains a Bit-Llama model on a token
+ * file on the CPU, or resumes a run. Prints a progress line on stderr;
+ * Ctrl-C saves a checkpoint and exits (a second Ctrl-C quits at once).
+ *
+ * Test hook (for tests/cli/train_resume.sh): the environment variable
+ * BITT_TRAIN_TEST_CRASH makes the process kill itself with SIGKILL at a
+ * chosen point, so that a crash test is deterministic:
+ *   step:N          right after update N is logged (before any save at N)
+ *   save:N:files    while saving at step N: all files written to
+ *                   RUN/checkpoint.tmp, nothing renamed yet
+ *   save:N:swap     while saving at step N: the old checkpoint moved to
+ *                   RUN/checkpoint.old, the new one not yet in place */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../train/trainer.h"
+#include "cli.h"
+
+static volatile sig_atomic_t g_stop = 0;
+
+static void on_sigint(int sig) {
+    (void)sig;
+    g_stop = 1; /* SA_RESETHAND: a second Ctrl-C kills as usual */
+}
+
+typedef struct CrashHook {
+    char kind[16], stage[16];
+    long long step;
+} CrashHook;
+
+static void crash_hook(void *ctx, const char *stage, int64_t step) {
+    const CrashHook *h = ctx;
+    int match = strcmp(h->kind, "step") == 0 ? strcmp(stage, "step") == 0
+                                             : strcmp(h->kind, "save") == 0 && strcmp(stage, h->stage) == 0;
+    if (match && step == h->step) {
+        fprintf(stderr, "bitt train: test hook BITT_TRAIN_TEST_CRASH: killing the process (%s at step %lld)\n",
+                stage, (long long)step);
+        raise(SIGKILL);
+    }
+}
+
+typedef struct Progress {
+    int tty, log_interval, line_open;
+} Progress;
+
+static void fmt_duration(char *out, size_t n, double s) {
+    if (!(s >= 0) || s > 1e8) { snprintf(out, n, "?"); return; }
+    long t = (long)(s + 0.5);
+    if (t >= 3600) snprintf(out, n, "%ldh%02ldm", t / 3600, t / 60 % 60);
+    else if (t >= 60) snprintf(out, n, "%ldm%02lds", t / 60, t % 60);
+    else snprintf(out, n, "%lds", t);
+}
+
+static void on_event(void *ctx, const TrainEvent *ev) {
+    Progress *p = ctx;
+    if (p->line_open && ev->kind != TRAIN_EV_STEP) { fputs("\r\033[K", stderr); p->line_open = 0; }
+    switch (ev->kind) {
+    case TRAIN_EV_INFO:
+        fprintf(stderr, "%s\n", ev->text);
+        break;
+    case TRAIN_EV_STEP: {
+        char eta[32];
+        fmt_duration(eta, sizeof eta, ev->eta_s);
+        int show = p->tty || ev->step == 1 || ev->step == ev->total || ev->step % p->log_interval == 0;
+        if (!show) break;
+        fprintf(stderr, "%sstep %lld/%lld  loss %.4f  lr %.2e  %.0f tok/s  ETA %s%s", p->tty ? "\r\033[K" : "",
+                (long long)ev->step, (long long)ev->total, ev->loss, ev->lr, ev->tok_s, eta, p->tty ? "" : "\n");
+        p->line_open = p->tty;
+        break;
+    }
+    case TRAIN_EV_EVAL:
+        fprintf(stderr, "step %lld: val loss %.4f, val bits/byte %.4f\n", (long long)ev->step, ev->val_loss, ev->val_bpb);
+        break;
+    case TRAIN_EV_SAVED:
+        fprintf(stderr, "step %lld: checkpoint saved to %s\n", (long long)ev->step, ev->text);
+        break;
+    }
+    fflush(stderr);
+}
+
+int cmd_train(int argc, char **argv) {
+    TrainOptions o;
+    train_options_default(&o);
+    const char *variant = "linear", *ttt = NULL, *device = "auto";
+    int steps = (int)o.steps, warmup = (int)o.warmup, save_interval = (int)o.save_interval;
+    int eval_interval = (int)o.eval_interval, no_act_quant = 0, log_interval = 10;
+    Flag flags[] = {
+        {"data", FLAG_STRING, &o.data_path, "token file from `bitt prepare` (required)", 0},
+        {"val", FLAG_STRING, &o.val_path, "validation token file (loss and bits/byte every --eval-interval)", 0},
+        {"tokenizer", FLAG_STRING, &o.tokenizer_path, "tokenizer.json the token files were made with (required for a new run)", 0},
+        {"out", FLAG_STRING, &o.out_dir, "run directory: checkpoint/, metrics.jsonl, loss.svg (required)", 0},
+        {"dim", FLAG_INT, &o.dim, "hidden size D (default 256)", 0},
+        {"layers", FLAG_INT, &o.layers, "layers L (default 8)", 0},
+        {"heads", FLAG_INT, &o.heads, "TTT heads H (default D/64)", 0},
+        {"mini-batch", FLAG_INT, &o.mini_batch, "TTT mini-batch b (default 16)", 0},
+        {"variant", FLAG_STRING, &variant, "mixer: linear (default), seed or none", 0},
+        {"ttt", FLAG_STRING, &ttt, "same as --variant", 0},
+        {"no-act-quant", FLAG_BOOL, &no_act_quant, "float activations in the BitLinears (act_quant none)", 0},
+        {"context", FLAG_INT, &o.context, "tokens per training window (default 128)", 0},
+        {"batch", FLAG_INT, &o.batch, "windows per step (default 16)", 0},
+        {"steps", FLAG_INT, &steps, "updates in total (default 1000; with --resume: extends the run)", 0},
+        {"lr", FLAG_FLOAT, &o.lr, "peak learning rate (default 3e-4)", 0},
+        {"warmup", FLAG_INT, &warmup, "linear warmup steps (default 100)", 0},
+        {"min-lr", FLAG_FLOAT, &o.min_lr, "learning rate at the end of the cosine decay (default 1e-5)", 0},
+        {"weight-decay", FLAG_FLOAT, &o.weight_decay, "AdamW weight decay on matrices (default 0.1)", 0},
+        {"clip", FLAG_FLOAT, &o.clip, "gradient norm clipping (default 1.0)", 0},
+        {"save-interval", FLAG_INT, &save_interval, "checkpoint every N steps (default 500; always at the end)", 0},
+        {"eval-interval", FLAG_INT, &eval_interval, "validation every N steps (default 100; and at the end)", 0},
+        {"val-windows", FLAG_INT, &o.val_windows, "validation windows scored per evaluation (default 64)", 0},
+        {"log-interval", FLAG_INT, &log_interval, "progress line every N steps when stderr is not a terminal (default 10)", 0},
+        {"seed", FLAG_U64, &o.seed, "random seed: initialisation and windows (default 1)", 0},
+        {"device", FLAG_STRING, &device, "cpu, cuda or auto (default auto: CUDA if built in, else CPU)", 0},
+        {"threads", FLAG_INT, &o.threads, "threads (default 0 = all cores); a run reproduces exactly with the same count", 0},
+        {"resume", FLAG_BOOL, &o.resume, "continue the run in --out from its checkpoint (its settings, data and intervals)", 0},
+    };
+    Command cmd = {"train",
+                   "--data TOKENS.bin [--val TOKENS.bin] --tokenizer T.json --out DIR [flags]",
+                   "Trains a Bit-Llama model on the CPU (exact gradients; AdamW, warmup + cosine),\n"
+                   "writing DIR/checkpoint (a model directory for generate/eval/convert), DIR/metrics.jsonl\n"
+                   "and DIR/loss.svg. --resume continues an interrupted run exactly.",
+                   flags, (int)(sizeof flags / sizeof *flags), 0, {0}, 0};
+    int rc = args_parse(&cmd, argc, argv);
+    if (rc) return rc < 0 ? 1 : 0;
+    if (!o.out_dir || (!o.data_path && !o.resume))
+        return cli_fail("train", "--data and --out are required (see bitt train --help)");
+    if (!o.resume && !o.tokenizer_path) return cli_fail("train", "--tokenizer is required for a new run");
+    if (ttt) variant = ttt;
+    if (ttt_variant_parse(variant, &o.variant) != 0)
+        return cli_fail("train", "--variant: unknown TTT variant '%s' (linear, seed or none)", variant);
+    if (o.resume) {
+        static const char *const fixed[] = {"dim", "layers", "heads", "mini-batch", "variant", "ttt", "no-act-quant",
+                                            "context", "batch", "lr", "warmup", "min-lr", "weight-decay", "clip", "seed"};
+        for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
+            if (args_seen(&cmd, fixed[i]))
+                return cli_fail("train", "--%s cannot change when resuming: the run's settings come from %s/checkpoint/state.json",
+                                fixed[i], o.out_dir);
+        o.steps = args_seen(&cmd, "steps") ? steps : 0;
+        /* the run's own unless given again */
+        if (!args_seen(&cmd, "save-interval")) save_interval = -1;
+        if (!args_seen(&cmd, "eval-interval")) eval_interval = -1;
+        if (!args_seen(&cmd, "val-windows")) o.val_windows = 0;
+    } else {
+        o.steps = steps;
+    }
+    if (steps < 1 || warmup < 0 || save_interval < -1 || eval_interval < -1 || log_interval < 1 || o.val_windows < 0 ||
+        o.context < 1 || o.batch < 1 || o.threads < 0)
+        return cli_fail("train", "--steps, --context, --batch, --val-windows and --log-interval must be >= 1; "
+                                 "--warmup, the intervals and --threads >= 0");
+    if (!(o.lr > 0) || !(o.min_lr >= 0) || !(o.clip > 0) || !(o.weight_decay >= 0))
+        return cli_fail("train", "--lr and --clip must be > 0, --min-lr and --weight-decay >= 0");
+    o.warmup = warmup;
+    o.save_interval = save_interval;
+    o.eval_interval = eval_interval;
+    o.act_quant = !no_act_quant;
+    if (strcmp(device, "cuda") == 0)
+        return cli_fail("train", "--device cuda: this build has no CUDA trainer; use --device cpu (or auto)");
+    if (strcmp(device, "auto") == 0)
+        fprintf(stderr, "bitt train: no CUDA trainer in this build; training on the CPU\n");
+    else if (strcmp(device, "cpu") != 0)
+        return cli_fail("train", "--device: '%s' is not cpu, cuda or auto", device);
+
+    CrashHook crash;
+    const char *spec = getenv("BITT_TRAIN_TEST_CRASH");
+    if (spec && *spec) {
+        memset(&crash, 0, sizeof crash);
+        if (sscanf(spec, "step:%lld", &crash.step) == 1) {
+            strcpy(crash.kind, "step");
+        } else if (sscanf(spec, "save:%lld:%15s", &crash.step, crash.stage) == 2 &&
+                   (strcmp(crash.stage, "files") == 0 || strcmp(crash.stage, "swap") == 0)) {
+            strcpy(crash.kind, "save");
+        } else {
+            return cli_fail("train", "BITT_TRAIN_TEST_CRASH='%s': expected step:N, save:N:files or save:N:swap", spec);
+        }
+        o.hook = crash_hook;
+        o.hook_ctx = &crash;
+    }
+    Progress prog = {isatty(2), log_interval, 0};
+    o.on_event = on_event;
+    o.event_ctx = &prog;
+    o.stop = &g_stop;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+
+    BittError err;
+    TrainResult res;
+    rc = train_run(&o, &res, &err);
+    if (prog.line_open) fputs("\n", stderr);
+    signal(SIGINT, SIG_DFL);
+    if (rc != 0) return cli_fail("train", "%s", err.message);
+    if (res.interrupted) {
+        fprintf(stderr, "interrupted at step %lld: checkpoint saved; continue with: bitt train --out %s --resume\n",
+                (long long)res.step, o.out_dir);
+        return 130;
+    }
+    if (res.tok_s <= 0) return 0; /* nothing was left to do */
+    fprintf(stderr, "done: %lld steps, last loss %.4f", (long long)res.step, res.loss);
+    if (res.val_loss > 0) fprintf(stderr, ", val loss %.4f, val bits/byte %.4f", res.val_loss, res.val_bpb);
+    fprintf(stderr, ", %.0f tok/s. Model: %s/checkpoint\n", res.tok_s, o.out_dir);
+    return 0;
+}

@@ -1,0 +1,55 @@
+/* train_ckpt.h: the training checkpoint of a run directory (SPEC 3.1):
+ * RUN/checkpoint/ holds config.json, tokenizer.json, model.safetensors (the
+ * float32 latent weights: `bitt generate/eval/convert` take the directory
+ * as a model), optimizer.safetensors (AdamW moments exp_avg.NAME and
+ * exp_avg_sq.NAME) and state.json (step, RNG state, data position,
+ * schedule and the run's settings).
+ *
+ * Writing is atomic: everything goes to RUN/checkpoint.tmp/ (files synced),
+ * then the old checkpoint is renamed to RUN/checkpoint.old, the new one into
+ * place, and the old one removed. A crash at any point leaves either the
+ * old or the new checkpoint whole; train_ckpt_recover puts the old one back
+ * if the crash came between the two renames. */
+#ifndef BITT_TRAIN_CKPT_H
+#define BITT_TRAIN_CKPT_H
+
+#include <stdint.h>
+
+#include "../model/model.h"
+#include "adamw.h"
+#include "tm_model.h"
+
+typedef struct TrainState {
+    int64_t step;            /* updates done */
+    uint64_t rng_state;      /* the window sampler's generator after `step` */
+    uint64_t windows_drawn;  /* data position: windows sampled so far */
+    uint64_t tokens_seen;
+    /* the run's settings (a resumed run keeps them) */
+    int64_t total_steps, warmup;
+    float lr, min_lr, weight_decay, clip;
+    int batch, context;
+    uint64_t seed;
+    int64_t save_interval, eval_interval;
+    int val_windows;
+    char data_fingerprint[17];
+    char data_path[1024], val_path[1024];  /* as given when the run started ("" if none) */
+} TrainState;
+
+/* Called at stages of a save ("files": all files written to the temporary
+ * directory; "swap": the old checkpoint moved aside, the new not yet in
+ * place), for tests that crash the process there. May be NULL. */
+typedef void (*TrainCkptHook)(void *ctx, const char *stage, int64_t step);
+
+int train_ckpt_save(const char *run_dir, const Model *m, const TmModel *tm, const AdamW *opt,
+                    const TrainState *st, TrainCkptHook hook, void *hook_ctx, BittError *err);
+
+/* Cleans up after a crash during a save: removes RUN/checkpoint.tmp, and
+ * if RUN/checkpoint is missing but RUN/checkpoint.old exists, renames it
+ * back. Returns 1 if RUN/checkpoint exists afterwards, 0 if not, -1 on error. */
+int train_ckpt_recover(const char *run_dir, BittError *err);
+
+/* Loads RUN/checkpoint: the model (with latent weights, into tm too), the
+ * optimizer (initialised here) and the state. Returns the model or NULL. */
+Model *train_ckpt_load(const char *run_dir, TmModel *tm, AdamW *opt, TrainState *st, BittError *err);
+
+#endif

@@ -1,0 +1,69 @@
+/* trainer.h: the training loop behind `bitt train` (SPEC 5): random windows
+ * of `context` + 1 tokens from a token file (seeded generator), batches
+ * split over threads (one gradient buffer per thread, summed in a fixed
+ * order, so a run is reproducible for a given thread count), AdamW with
+ * clipping and a warmup + cosine schedule, validation loss and bits per
+ * byte, metrics.jsonl + loss.svg, and atomic checkpoints from which
+ * `resume` continues exactly. Progress is reported through a callback; the
+ * library prints nothing itself. */
+#ifndef BITT_TRAINER_H
+#define BITT_TRAINER_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "../model/config.h"
+#include "train_ckpt.h"
+
+typedef enum TrainEventKind {
+    TRAIN_EV_INFO,   /* text: a line of information */
+    TRAIN_EV_STEP,   /* an update done: step, total, loss, lr, tok_s, eta_s */
+    TRAIN_EV_EVAL,   /* validation: step, val_loss, val_bpb */
+    TRAIN_EV_SAVED   /* a checkpoint written: step, text = its directory */
+} TrainEventKind;
+
+typedef struct TrainEvent {
+    TrainEventKind kind;
+    int64_t step, total;
+    double loss, lr, tok_s, eta_s, val_loss, val_bpb;
+    const char *text;
+} TrainEvent;
+
+typedef struct TrainOptions {
+    const char *data_path, *val_path, *tokenizer_path, *out_dir; /* data, val: a resumed run's own if NULL */
+    /* model (new runs) */
+    int dim, layers, heads, mini_batch, act_quant;
+    TttVariant variant;
+    /* run (new runs; a resumed run takes them from its checkpoint) */
+    int context, batch;
+    int64_t steps, warmup;   /* steps also extends or shortens a resumed run when > 0 */
+    float lr, min_lr, weight_decay, clip;
+    uint64_t seed;
+    /* either: a resumed run keeps its own unless these are >= 0 (paths: non-NULL) */
+    int64_t save_interval, eval_interval;
+    int val_windows;         /* windows of the validation file scored per evaluation */
+    int threads;             /* 0: all cores */
+    int resume;
+    volatile sig_atomic_t *stop;       /* set (e.g. by SIGINT): save and return */
+    void (*on_event)(void *ctx, const TrainEvent *ev);
+    void *event_ctx;
+    /* test hook: called with "step" after each update is logged, and at the
+     * stages of checkpoint writes (train_ckpt.h) */
+    TrainCkptHook hook;
+    void *hook_ctx;
+} TrainOptions;
+
+/* Fills the defaults of SPEC 5 (dim 256, layers 8, context 128, batch 16,
+ * lr 3e-4, warmup 100, min-lr 1e-5, save every 500, ...). */
+void train_options_default(TrainOptions *o);
+
+typedef struct TrainResult {
+    int64_t step;            /* updates done in total */
+    double loss, val_loss, val_bpb, tok_s;
+    int interrupted;         /* stopped by o->stop (after saving) */
+} TrainResult;
+
+/* Runs (or resumes) the training; 0 when done or interrupted and saved. */
+int train_run(const TrainOptions *o, TrainResult *res, BittError *err);
+
+#endif

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# cli_train_resume: `bitt train` checkpoints survive crashes. A run killed
+# with SIGKILL in the middle of training, then during a checkpoint write
+# (files written, nothing renamed), then between the two renames, and
+# resumed each time, logs exactly the losses of an uninterrupted run. Also:
+# Ctrl-C saves and exits 130, a NaN loss stops without a broken checkpoint,
+# the run directory's checkpoint works as a model, and bad uses fail clearly.
+# The kills are made deterministic by the test hook BITT_TRAIN_TEST_CRASH
+# (see src/cli/cmd_train.c). Usage: bash train_resume.sh /path/to/bitt
+source "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
+
+run_ok "$BITT" corpus --out train.txt --stories 300 --seed 1
+run_ok "$BITT" corpus --out val.txt --stories 40 --seed 2
+run_ok "$BITT" tokenizer train --input train.txt --vocab 300 --out tok.json
+run_ok "$BITT" prepare --tokenizer tok.json --input train.txt --out train.bin --quiet
+run_ok "$BITT" prepare --tokenizer tok.json --input val.txt --out val.bin --quiet
+
+ARGS=(--data train.bin --val val.bin --tokenizer tok.json --dim 32 --layers 2 --heads 2 --mini-batch 8
+      --context 32 --batch 4 --steps 24 --warmup 4 --lr 3e-3 --save-interval 8 --eval-interval 8
+      --threads 2 --device cpu)
+
+# the uninterrupted run
+run_ok "$BITT" train "${ARGS[@]}" --out A
+[[ -f A/checkpoint/model.safetensors && -f A/checkpoint/optimizer.safetensors && -f A/checkpoint/state.json ]] \
+    || fail "A/checkpoint is incomplete"
+[[ -s A/loss.svg ]] && grep -q "<svg" A/loss.svg && grep -q "polyline" A/loss.svg || fail "A/loss.svg is not a plot"
+ok
+python3 - A/metrics.jsonl <<'PY' || fail "metrics.jsonl of A is wrong"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+steps = [r for r in rows if "loss" in r]
+evals = [r for r in rows if "val_loss" in r]
+assert [r["step"] for r in steps] == list(range(1, 25)), steps
+assert all(set(r) == {"step", "loss", "lr", "tok_s"} for r in steps)
+assert [r["step"] for r in evals] == [8, 16, 24], evals
+assert all(set(r) == {"step", "val_loss", "val_bpb"} for r in evals)
+assert steps[-1]["loss"] < steps[0]["loss"] - 0.3, (steps[0], steps[-1])
+assert abs(steps[-1]["lr"] - 1e-5) < 1e-9
+PY
+ok
+
+# B: killed mid-run at step 13 (checkpoint of step 8 on disk)
+rc=0
+BITT_TRAIN_TEST_CRASH=step:13 "$BITT" train "${ARGS[@]}" --out B >/dev/null 2>err || rc=$?
+[[ $rc -eq 137 ]] || fail "expected the process to die of SIGKILL (137), got $rc"
+grep -q '"step": 8' B/checkpoint/state.json || fail "B should hold the checkpoint of step 8"
+ok
+# killed during the checkpoint write of step 16: files written, not renamed
+rc=0
+BITT_TRAIN_TEST_CRASH=save:16:files "$BITT" train --out B --resume >/dev/null 2>err || rc=$?
+[[ $rc -eq 137 && -d B/checkpoint.tmp ]] || fail "expected a kill with B/checkpoint.tmp left (rc $rc)"
+grep -q '"step": 8' B/checkpoint/state.json || fail "the checkpoint of step 8 must be intact"
+ok
+# killed between the renames: old checkpoint moved aside, new not in place
+rc=0
+BITT_TRAIN_TEST_CRASH=save:16:swap "$BITT" train --out B --resume >/dev/null 2>err || rc=$?
+[[ $rc -eq 137 && ! -e B/checkpoint && -d B/checkpoint.old ]] || fail "expected a kill between the renames (rc $rc)"
+ok
+run_ok "$BITT" train --out B --resume
+[[ ! -e B/checkpoint.old && ! -e B/checkpoint.tmp ]] || fail "leftovers of the crashed saves remain"
+strip() { sed -E 's/,"tok_s":[0-9.e+-]+//' "$1"; }
+diff <(strip A/metrics.jsonl) <(strip B/metrics.jsonl) >/dev/null || {
+    diff <(strip A/metrics.jsonl) <(strip B/metrics.jsonl) | head -20 >&2
+    fail "the interrupted and resumed run logged other losses than the uninterrupted one"
+}
+ok
+cmp A/checkpoint/model.safetensors B/checkpoint/model.safetensors || fail "final weights differ"
+cmp A/checkpoint/optimizer.safetensors B/checkpoint/optimizer.safetensors || fail "final moments differ"
+ok
+# a finished run has nothing left to do; --steps extends it
+run_ok "$BITT" train --out B --resume
+[[ $(wc -l <B/metrics.jsonl) -eq $(wc -l <A/metrics.jsonl) ]] || fail "a resume of a finished run logged more"
+run_ok "$BITT" train --out B --resume --steps 26
+grep -q '"step": 26' B/checkpoint/state.json || fail "--steps 26 did not extend the run"
+ok
+
+# the checkpoint is a model for generate, eval and convert --packed
+run_ok "$BITT" eval --model A/checkpoint --text val.txt --json
+jcheck out 'math.isfinite(d["loss"]) and d["loss"] < 6.0'
+run_ok "$BITT" generate --model A/checkpoint --prompt "Once upon a time" --max-tokens 8 --seed 1
+run_ok "$BITT" convert A/checkpoint a.bitt --packed
+run_ok "$BITT" inspect a.bitt --json
+jcheck out 'd["bitt_version"] == 2'
+
+# Ctrl-C: saves at the end of the step and exits 130
+"$BITT" train "${ARGS[@]}" --steps 100000 --save-interval 0 --eval-interval 0 --out C >/dev/null 2>C.err &
+pid=$!
+for _ in $(seq 1 200); do
+    [[ -f C/metrics.jsonl && $(wc -l <C/metrics.jsonl) -ge 5 ]] && break
+    sleep 0.05
+done
+kill -INT $pid
+rc=0
+wait $pid || rc=$?
+[[ $rc -eq 130 ]] || { cat C.err >&2; fail "Ctrl-C: expected exit 130, got $rc"; }
+last=$(tail -n 1 C/metrics.jsonl | python3 -c 'import json,sys; print(json.load(sys.stdin)["step"])')
+grep -q "\"step\": $last," C/checkpoint/state.json || fail "Ctrl-C: the checkpoint is not of the last step ($last)"
+grep -qi "resume" C.err || fail "Ctrl-C: no hint how to resume"
+ok
+
+# NaN: a absurd learning rate blows up; the run stops with a message and the
+# checkpoint on disk stays the last good one
+expect_fail "NaN loss" "NaN|infinite" "$BITT" train "${ARGS[@]}" --lr 1e30 --warmup 0 --save-interval 1 --out N
+grep -q '"step": 1,' N/checkpoint/state.json || fail "NaN: expected the good checkpoint of step 1 to be kept"
+[[ ! -e N/checkpoint.tmp ]] || fail "NaN: a temporary checkpoint was left"
+
+# bad uses
+expect_fail "existing run" "already holds a training run" "$BITT" train "${ARGS[@]}" --out A
+expect_fail "resume nothing" "no checkpoint" "$BITT" train --out empty --resume
+expect_fail "change dim" "cannot change when resuming" "$BITT" train --out A --resume --dim 64
+expect_fail "device cuda" "no CUDA" "$BITT" train "${ARGS[@]}" --out D --device cuda
+run_ok "$BITT" tokenizer train --input val.txt --vocab 280 --out tok2.json
+expect_fail "other tokenizer" "fingerprint|tokenizer" "$BITT" train "${ARGS[@]}" --tokenizer tok2.json --out E
+expect_fail "missing data" "cannot be read|missing" "$BITT" train --data nope.bin --tokenizer tok.json --out F
+finish

@@ -1,0 +1,125 @@
+/* test_grad_check.c: the training backward against central finite
+ * differences, in double precision (the tm_* sources compiled over double,
+ * library bitt_train_f64), for every parameter of a tiny model of each
+ * variant (linear, seed, none): once with quantisation off (the exact
+ * gradient of the float model), once with ternary weights and int8
+ * activations on, checked through the STE definition (the rounding offsets
+ * g*Wt - W and xq/s - x frozen at the point, so that the finite differences
+ * see the function whose exact gradient the STE gives). The linear model
+ * has several mini-batches and a partial last one, so gradients must flow
+ * through the state from one mini-batch to the next. */
+#define BITT_TRAIN_REAL_DOUBLE 1
+#include <stdlib.h>
+
+#include "sampling/rng.h"
+#include "test_util.h"
+#include "train/tm_model.h"
+
+/* A tiny model with non-trivial weights (norms and LN away from 1/0, a large
+ * lm_head, W0 and the lr gate big enough to matter). */
+static Model *tiny_model(TttVariant variant, int act_quant) {
+    BittError err;
+    ModelConfig cfg;
+    config_init(&cfg, 13, 8, 2, variant);
+    cfg.num_heads = 2;         /* f = 4 */
+    cfg.intermediate_dim = 12;
+    cfg.mini_batch = 4;
+    cfg.inner_lr = 0.5f;
+    cfg.base_lr = 2.0f;
+    cfg.act_quant = act_quant;
+    Model *m = model_alloc(&cfg, NULL, &err);
+    if (!m) { fprintf(stderr, "%s\n", err.message); return NULL; }
+    model_init_random(m, 7);
+    BittRng r;
+    rng_seed(&r, 99);
+    for (int i = 0; i < m->n_params; i++) {
+        ParamRef *p = &m->params[i];
+        size_t n = 1;
+        for (int k = 0; k < p->ndim; k++) n *= (size_t)p->shape[k];
+        float *x = p->kind == PARAM_BITLINEAR ? p->bl->latent : p->f32;
+        float amp = strstr(p->name, "lm_head") ? 1.0f : strstr(p->name, "W0") ? 0.3f
+                  : strstr(p->name, "lr.") ? 1.0f : p->kind == PARAM_BITLINEAR ? 0.3f : 0.2f;
+        for (size_t k = 0; k < n; k++) x[k] += amp * rng_next_normal(&r);
+    }
+    model_quantize(m);
+    return m;
+}
+
+static const char *variant_label(TttVariant v) { return ttt_variant_name(v); }
+
+/* Returns the worst relative error over all parameters. */
+static double check(TttVariant variant, int quant) {
+    BittError err;
+    Model *m = tiny_model(variant, quant);
+    CHECK(m != NULL);
+    if (!m) return 1.0;
+    TmModel tm;
+    CHECK(tm_model_init(&tm, m, &err) == 0);
+    tm.quant_weights = quant;
+    tm.act_quant = quant;
+    tm.freeze = quant ? 1 : 0;
+    enum { T = 22 }; /* 5 full mini-batches of 4 and a partial one */
+    int32_t ids[T + 1];
+    uint32_t s = 12345;
+    for (int i = 0; i <= T; i++) {
+        s = s * 1664525u + 1013904223u;
+        ids[i] = (int32_t)((s >> 8) % 13u);
+    }
+    TmWork *w = tm_work_init(&tm, T, &err);
+    CHECK(w != NULL);
+    real *grad = calloc(tm.n_params, sizeof(real));
+    CHECK(tm_prepare(&tm, &err) == 0);
+    const double loss0 = tm_forward(&tm, w, ids, T);
+    tm_backward(&tm, w, ids, T, 1.0, grad);
+    if (quant) tm.freeze = 2; /* replay the recorded offsets from now on */
+    CHECK(tm_prepare(&tm, &err) == 0);
+    const double loss_replay = tm_forward(&tm, w, ids, T);
+    CHECK_MSG(fabs(loss_replay - loss0) < 1e-12, "%s: replayed loss %.15g vs %.15g", variant_label(variant),
+              loss_replay, loss0);
+
+    double worst = 0.0;
+    int worst_tensor = -1, nonzero = 0;
+    const double h = 1e-5;
+    for (int ti = 0; ti < tm.n_tensors; ti++) {
+        const TmTensor *t = &tm.tensors[ti];
+        double tensor_worst = 0.0, gnorm = 0.0;
+        for (size_t k = 0; k < t->count; k++) {
+            real *p = &tm.params[t->offset + k];
+            const real keep = *p;
+            *p = keep + h;
+            tm_prepare(&tm, &err);
+            const double lp = tm_forward(&tm, w, ids, T);
+            *p = keep - h;
+            tm_prepare(&tm, &err);
+            const double lm = tm_forward(&tm, w, ids, T);
+            *p = keep;
+            const double num = (lp - lm) / (2 * h), ana = grad[t->offset + k];
+            const double scale = fmax(fmax(fabs(num), fabs(ana)), 1e-6);
+            const double rel = fabs(num - ana) / scale;
+            if (rel > tensor_worst) tensor_worst = rel;
+            gnorm += ana * ana;
+        }
+        if (gnorm > 0) nonzero++;
+        CHECK_MSG(tensor_worst < 1e-4, "%s quant=%d: %s: relative error %.3g", variant_label(variant),
+                  quant, t->name, tensor_worst);
+        if (tensor_worst > worst) { worst = tensor_worst; worst_tensor = ti; }
+    }
+    /* every tensor receives a gradient (else the check would prove little) */
+    CHECK_MSG(nonzero == tm.n_tensors, "%s: only %d of %d tensors have a nonzero gradient",
+              variant_label(variant), nonzero, tm.n_tensors);
+    printf("grad check %-6s quant=%d: %zu parameters in %d tensors, loss %.6f, worst relative error %.2e (%s)\n",
+           variant_label(variant), quant, tm.n_params, tm.n_tensors, loss0, worst,
+           worst_tensor >= 0 ? tm.tensors[worst_tensor].name : "-");
+    free(grad);
+    tm_work_free(w);
+    tm_model_free(&tm);
+    model_free(m);
+    return worst;
+}
+
+int main(void) {
+    const TttVariant variants[3] = {TTT_LINEAR, TTT_SEED, TTT_NONE};
+    for (int v = 0; v < 3; v++)
+        for (int quant = 0; quant <= 1; quant++) check(variants[v], quant);
+    return test_main_end("test_grad_check");
+}
