@@ -6,6 +6,8 @@
 // reported; plus the size of bitt.wasm and of the unpacked npm package.
 // Usage: node scripts/bench_wasm.mjs [--rounds N] [--json]
 //   env BITT_CLI: the native CLI (default build/bitt); needs npm/bitt.wasm.
+//   env BITT_WASM_BASELINE: another bitt.wasm (e.g. a copy from before a
+//   change), measured in the same interleaved rounds and reported beside it.
 // Wasm figures go through the public API: prefill = model.learn(text) of a
 // ~512-token text (one feed, dual form), decode = model.generate('', {maxTokens:
 // 128}) with the default sampler, tokens counted by the memory's counter.
@@ -32,13 +34,15 @@ try {
   const modelPath = join(dir, 'bench.bitt');
   run(CLI, ['init', '--out', modelPath, '--dim', '256', '--layers', '8', '--vocab', '16384', '--packed']);
   const model = await loadModel(modelPath);
+  const BASE = process.env.BITT_WASM_BASELINE ? resolve(process.env.BITT_WASM_BASELINE) : null;
+  const baseModel = BASE ? await loadModel(modelPath, { wasm: BASE }) : null;
 
   // a text of about PROMPT_TOKENS tokens: decoded random ids, cut at PROMPT_TOKENS after re-encoding
   let seed = 7;
   const ids = Int32Array.from({ length: PROMPT_TOKENS * 2 }, () => 3 + ((seed = (seed * 1103515245 + 12345) >>> 0) % (16384 - 3)));
   const prompt = model.decode(model.encode(model.decode(ids)).subarray(0, PROMPT_TOKENS));
 
-  const wasmOnce = async () => {
+  const wasmOnce = async (model) => {
     model.reset();
     const t0 = performance.now();
     model.learn(prompt);
@@ -51,16 +55,19 @@ try {
   const nativeOnce = (kernels) => JSON.parse(run(CLI, ['bench', '--model', modelPath, '--threads', '1', '--kernels', kernels,
     '--prompt-tokens', String(PROMPT_TOKENS), '--gen-tokens', String(GEN_TOKENS), '--contexts', 'none', '--runs', '3', '--json']));
 
-  await wasmOnce(); // warm-up: compile tiers, page in
-  const w = [], n = [];
+  await wasmOnce(model); // warm-up: compile tiers, page in
+  if (baseModel) await wasmOnce(baseModel);
+  const w = [], n = [], b = [];
   let promptTokens = 0;
   for (let r = 0; r < rounds; r++) {
-    const x = await wasmOnce();
+    const x = await wasmOnce(model);
     promptTokens = x.promptTokens;
     w.push(x);
     n.push(nativeOnce('avx2'));
+    if (baseModel) b.push(await wasmOnce(baseModel));
   }
   model.dispose();
+  if (baseModel) baseModel.dispose();
   const pack = JSON.parse(run('npm', ['pack', '--dry-run', '--json', join(ROOT, 'npm')]))[0];
   const result = {
     model: '256-dim, 8 layers, 16,384 vocab, random, .bitt v2',
@@ -72,6 +79,7 @@ try {
     package_tarball_bytes: pack.size,
     node: process.version,
   };
+  if (baseModel) result.wasm_baseline = { path: BASE, decode_tok_s: median(b.map((x) => x.decode)), prefill_tok_s: median(b.map((x) => x.prefill)) };
   result.wasm_vs_native = {
     decode: result.wasm_node.decode_tok_s / result.native_avx2_1thread.decode_tok_s,
     prefill: result.wasm_node.prefill_tok_s / result.native_avx2_1thread.prefill_tok_s,
@@ -82,6 +90,7 @@ try {
     console.log(`model: ${result.model}; ${rounds} rounds, medians`);
     console.log(`native AVX2, 1 thread: decode ${f(result.native_avx2_1thread.decode_tok_s)} tok/s, prefill ${f(result.native_avx2_1thread.prefill_tok_s)} tok/s`);
     console.log(`wasm SIMD128 in Node ${process.version}: decode ${f(result.wasm_node.decode_tok_s)} tok/s, prefill ${f(result.wasm_node.prefill_tok_s)} tok/s (${promptTokens}-token prompt)`);
+    if (baseModel) console.log(`baseline wasm (${BASE}): decode ${f(result.wasm_baseline.decode_tok_s)} tok/s, prefill ${f(result.wasm_baseline.prefill_tok_s)} tok/s (wasm / native: decode ${(result.wasm_baseline.decode_tok_s / result.native_avx2_1thread.decode_tok_s).toFixed(2)}, prefill ${(result.wasm_baseline.prefill_tok_s / result.native_avx2_1thread.prefill_tok_s).toFixed(2)})`);
     console.log(`wasm / native: decode ${result.wasm_vs_native.decode.toFixed(2)}, prefill ${result.wasm_vs_native.prefill.toFixed(2)}`);
     console.log(`bitt.wasm ${result.wasm_bytes} bytes; package ${result.package_tarball_bytes} bytes packed, ${result.package_unpacked_bytes} unpacked`);
   }

@@ -4,21 +4,21 @@
  *
  * BitLinear: weights are repacked at load into blocks of 64 weights held in
  * 16 bytes: byte j of a block carries weights j, j+16, j+32, j+48 of the
- * block as 2-bit codes c = w + 1 at bits 0-1, 2-3, 4-5, 6-7. A shift and a
- * mask give 16 codes that line up with 16 consecutive activations; the codes
- * are widened to int16 and multiplied with int16 activations (widened once
- * per call) by i32x4.dot_i16x8, which sums pairs straight into int32 lanes,
- * so nothing can overflow. sum(c x) - sum(x) = sum(w x) exactly.
- * Activations are zero-padded to whole blocks, so padding adds nothing.
- * Decode runs 4 weight rows against the one activation row (the activation
- * vectors are loaded once for the 4 rows); prefill runs up to 4 token rows
- * against each unpacked block.
+ * block as 2-bit codes c = w + 1 at bits 0-1, 2-3, 4-5, 6-7. Rows come in
+ * groups of 4 whose blocks are interleaved (block b of rows 0..3, then block
+ * b + 1, ...), so a 4-row kernel reads one sequential stream. A shift and a
+ * mask give 16 codes that line up with 16 consecutive activations, and
+ * sum(c x) - sum(x) = sum(w x) exactly. Decode (one token row): codes and
+ * activations widened to int16, i32x4.dot_i16x8 into int32 lanes. Prefill:
+ * 4 rows x 2 token rows per pass, i16x8.extmul of codes and int8
+ * activations summed in int16 lanes (at most 16 blocks, no overflow), then
+ * widened. Activations are zero-padded to whole blocks where needed.
  *
  * The float kernels keep the summation order of the scalar reference where
  * the result feeds the int8 quantiser (rmsnorm: the sum of squares stays
  * sequential, the scaling is vectorised and bit-identical); matmul_f32
- * (lm_head, the TTT lr projection) sums in 4 lanes, within rounding of the
- * reference. The TTT inner loops (src/model/ttt_linear.c, ttt_math.h) are
+ * (lm_head, the TTT lr projection) goes row by row (one read stream) in
+ * 4 x 4 lanes, within rounding of the reference. The TTT inner loops (src/model/ttt_linear.c, ttt_math.h) are
  * element-wise loops that the compiler vectorises to f32x4 under -msimd128,
  * the same way the x86 build compiles them for AVX2 (target_clones.h). */
 #if defined(__wasm_simd128__)
@@ -30,30 +30,35 @@
 
 #include "kernels_wasm.h"
 
-#define BLOCK 64 /* weights per packed block (16 bytes) */
+#define BLOCK 64  /* weights per packed block (16 bytes) */
+#define GROUP 4   /* rows interleaved block by block */
+#define SPAN 16   /* blocks summed in int16 lanes before widening to int32 */
 
 typedef struct PackedTernary {
     int nblocks;   /* per row: ceil(cols / 64) */
-    uint8_t *data; /* rows x nblocks x 16 bytes, 16-byte aligned */
+    int ngroups;   /* ceil(rows / 4) */
+    uint8_t *data; /* ngroups x nblocks x 4 rows x 16 bytes, 16-byte aligned */
 } PackedTernary;
 
 static int wasm_prepare_ternary(TernaryMatrix *w) {
     PackedTernary *p = malloc(sizeof *p);
     if (!p) return -1;
     p->nblocks = (w->cols + BLOCK - 1) / BLOCK;
-    size_t bytes = (size_t)w->rows * (size_t)p->nblocks * 16;
+    p->ngroups = (w->rows + GROUP - 1) / GROUP;
+    size_t bytes = (size_t)p->ngroups * (size_t)p->nblocks * GROUP * 16;
     p->data = aligned_alloc(16, bytes ? bytes : 16);
     if (!p->data) {
         free(p);
         return -1;
     }
     memset(p->data, 0, bytes);
-    for (int o = 0; o < w->rows; o++) {
-        const int8_t *row = w->w + (size_t)o * w->cols;
-        uint8_t *dst = p->data + (size_t)o * p->nblocks * 16;
-        for (int i = 0; i < w->cols; i++) {
-            int b = i / BLOCK, k = i % BLOCK; /* block, index inside it */
-            dst[b * 16 + k % 16] |= (uint8_t)((row[i] + 1) << (2 * (k / 16)));
+    for (int o = 0; o < p->ngroups * GROUP; o++) { /* padding (rows and columns): weight 0 */
+        const int8_t *row = o < w->rows ? w->w + (size_t)o * w->cols : NULL;
+        uint8_t *dst = p->data + ((size_t)(o / GROUP) * p->nblocks * GROUP + o % GROUP) * 16;
+        for (int i = 0; i < p->nblocks * BLOCK; i++) {
+            const int b = i / BLOCK, k = i % BLOCK; /* block, index inside it */
+            const int code = (row && i < w->cols ? row[i] : 0) + 1;
+            dst[(size_t)b * GROUP * 16 + k % 16] |= (uint8_t)(code << (2 * (k / 16)));
         }
     }
     w->packed = p;
@@ -72,109 +77,151 @@ static inline int32_t hsum_i32x4(v128_t v) {
            wasm_i32x4_extract_lane(v, 2) + wasm_i32x4_extract_lane(v, 3);
 }
 
-/* codes of group k (0..3) of a packed block, as 16 bytes 0..2 */
+/* codes of group k (0..3) of a packed block, as 16 bytes 0..2. Constant
+ * shift counts: with a variable one (a k loop left rolled), clang 14 turns
+ * the shift into 8 scalar lane shifts. */
 static inline v128_t codes(v128_t v, int k) {
     const v128_t mask = wasm_i8x16_splat(3);
-    return wasm_v128_and(k ? wasm_u16x8_shr(v, (uint32_t)(2 * k)) : v, mask);
+    switch (k) {
+    case 0: return wasm_v128_and(v, mask);
+    case 1: return wasm_v128_and(wasm_u16x8_shr(v, 2), mask);
+    case 2: return wasm_v128_and(wasm_u16x8_shr(v, 4), mask);
+    default: return wasm_v128_and(wasm_u16x8_shr(v, 6), mask);
+    }
 }
 
-/* acc += codes . x16 over the 16 weights of one group (x16: 16 int16) */
-static inline v128_t dot16(v128_t c, const int16_t *x16, v128_t acc) {
-    acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(c), wasm_v128_load(x16)));
-    return wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(c), wasm_v128_load(x16 + 8)));
+/* h + c x over 16 codes and 16 int8 activations, in 8 int16 lanes */
+static inline v128_t madd16(v128_t h, v128_t c, v128_t x) {
+    return wasm_i16x8_add(h, wasm_i16x8_add(wasm_i16x8_extmul_low_i8x16(c, x), wasm_i16x8_extmul_high_i8x16(c, x)));
 }
 
-/* Decode: 4 weight rows against one padded int16 activation row. out[r] = sum c x. */
-static void rows4_dot(const uint8_t *wp, size_t row_bytes, int nb, const int16_t *x, int32_t *out) {
-    v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+/* h[r][t] += c x over group k of one block for NR rows (codes v) and NT
+ * activation rows (xb: the block's first activation, rows xs apart) */
+static inline __attribute__((always_inline)) void tile_k(const v128_t *v, int NR, const int8_t *xb, size_t xs,
+                                                         int NT, int k, v128_t h[][4]) {
+    v128_t xv[4];
+    for (int t = 0; t < NT; t++) xv[t] = wasm_v128_load(xb + t * xs + 16 * k);
+    for (int r = 0; r < NR; r++) {
+        const v128_t c = codes(v[r], k);
+        for (int t = 0; t < NT; t++) h[r][t] = madd16(h[r][t], c, xv[t]);
+    }
+}
+
+/* sum(c x) of NR rows (of a 4-row group, starting at row r0 of it) against
+ * NT activation rows `xs` bytes apart: out[r * NT + t]. Each int16 lane
+ * takes 8 products |c x| <= 2 * 128 per block, so 16 blocks stay within
+ * int16 before they are widened (extadd_pairwise) into int32. */
+static inline __attribute__((always_inline)) void tile(const uint8_t *gp, int r0, int NR, int nb,
+                                                       const int8_t *x, size_t xs, int NT, int32_t *out) {
+    v128_t s[GROUP][4];
+    for (int r = 0; r < NR; r++)
+        for (int t = 0; t < NT; t++) s[r][t] = wasm_i32x4_splat(0);
+    for (int b0 = 0; b0 < nb; b0 += SPAN) {
+        const int b1 = nb - b0 < SPAN ? nb : b0 + SPAN;
+        v128_t h[GROUP][4];
+        for (int r = 0; r < NR; r++)
+            for (int t = 0; t < NT; t++) h[r][t] = wasm_i16x8_splat(0);
+        for (int b = b0; b < b1; b++) {
+            const uint8_t *wb = gp + ((size_t)b * GROUP + (size_t)r0) * 16;
+            v128_t v[GROUP];
+            for (int r = 0; r < NR; r++) v[r] = wasm_v128_load(wb + 16 * r);
+            const int8_t *xb = x + (size_t)b * BLOCK;
+            tile_k(v, NR, xb, xs, NT, 0, h); /* k spelled out: see codes() */
+            tile_k(v, NR, xb, xs, NT, 1, h);
+            tile_k(v, NR, xb, xs, NT, 2, h);
+            tile_k(v, NR, xb, xs, NT, 3, h);
+        }
+        for (int r = 0; r < NR; r++)
+            for (int t = 0; t < NT; t++) s[r][t] = wasm_i32x4_add(s[r][t], wasm_i32x4_extadd_pairwise_i16x8(h[r][t]));
+    }
+    for (int r = 0; r < NR; r++)
+        for (int t = 0; t < NT; t++) out[r * NT + t] = hsum_i32x4(s[r][t]);
+}
+
+/* Decode: the 4 rows of a group against one activation row widened to
+ * int16 (x16): the codes are widened too and i32x4.dot_i16x8 sums pairs of
+ * products straight into int32 lanes (in V8 one pmaddwd per 8 products;
+ * the int8 extmul of `tile` costs more instructions when nothing shares the
+ * codes). out[r] = sum c x. */
+static void tile_rows4_t1(const uint8_t *gp, int nb, const int16_t *x16, int32_t *out) {
+    v128_t s[GROUP];
+    for (int r = 0; r < GROUP; r++) s[r] = wasm_i32x4_splat(0);
     for (int b = 0; b < nb; b++) {
-        const int16_t *xb = x + (size_t)b * BLOCK;
-        const uint8_t *w0 = wp + (size_t)b * 16;
-        const v128_t v0 = wasm_v128_load(w0), v1 = wasm_v128_load(w0 + row_bytes);
-        const v128_t v2 = wasm_v128_load(w0 + 2 * row_bytes), v3 = wasm_v128_load(w0 + 3 * row_bytes);
+        const uint8_t *wb = gp + (size_t)b * GROUP * 16;
+        const int16_t *xb = x16 + (size_t)b * BLOCK;
+        v128_t v[GROUP];
+        for (int r = 0; r < GROUP; r++) v[r] = wasm_v128_load(wb + 16 * r);
         for (int k = 0; k < 4; k++) {
             const v128_t xl = wasm_v128_load(xb + 16 * k), xh = wasm_v128_load(xb + 16 * k + 8);
-            v128_t c = codes(v0, k);
-            a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(c), xl));
-            a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(c), xh));
-            c = codes(v1, k);
-            a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(c), xl));
-            a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(c), xh));
-            c = codes(v2, k);
-            a2 = wasm_i32x4_add(a2, wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(c), xl));
-            a2 = wasm_i32x4_add(a2, wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(c), xh));
-            c = codes(v3, k);
-            a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(c), xl));
-            a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(c), xh));
+            for (int r = 0; r < GROUP; r++) {
+                const v128_t c = codes(v[r], k);
+                s[r] = wasm_i32x4_add(s[r], wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(c), xl));
+                s[r] = wasm_i32x4_add(s[r], wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(c), xh));
+            }
         }
     }
-    out[0] = hsum_i32x4(a0);
-    out[1] = hsum_i32x4(a1);
-    out[2] = hsum_i32x4(a2);
-    out[3] = hsum_i32x4(a3);
+    for (int r = 0; r < GROUP; r++) out[r] = hsum_i32x4(s[r]);
+}
+/* Prefill: the 4 rows of a group against 2 activation rows (xs apart),
+ * out[r * 2 + t]; measured faster in V8 than 2 rows x 4 tokens (register
+ * pressure) or 1 row x 4 tokens. */
+static void tile_rows4_t2(const uint8_t *gp, int nb, const int8_t *x, size_t xs, int32_t *out) {
+    tile(gp, 0, 4, nb, x, xs, 2, out);
 }
 
-/* One weight row against NT (1..4) padded activation rows `padded` apart. */
-static inline void row_dot(const uint8_t *wp, int nb, const int16_t *x, size_t padded, int NT,
-                           int32_t *out) {
-    v128_t acc[4];
-    for (int t = 0; t < NT; t++) acc[t] = wasm_i32x4_splat(0);
-    for (int b = 0; b < nb; b++) {
-        const v128_t v = wasm_v128_load(wp + (size_t)b * 16);
-        for (int k = 0; k < 4; k++) {
-            const v128_t c = codes(v, k);
-            for (int t = 0; t < NT; t++) acc[t] = dot16(c, x + t * padded + (size_t)b * BLOCK + 16 * k, acc[t]);
-        }
-    }
-    for (int t = 0; t < NT; t++) out[t] = hsum_i32x4(acc[t]);
+/* sum of n int8 values (n a multiple of 16) */
+static int32_t sum_i8(const int8_t *x, size_t n) {
+    v128_t s = wasm_i32x4_splat(0);
+    for (size_t i = 0; i < n; i += 16)
+        s = wasm_i32x4_add(s, wasm_i32x4_extadd_pairwise_i16x8(wasm_i16x8_extadd_pairwise_i8x16(wasm_v128_load(x + i))));
+    return hsum_i32x4(s);
 }
 
-/* acc[t, o] = sum_i w[o, i] xq[t, i] (T x rows) */
+/* acc[t, o] = sum_i w[o, i] xq[t, i] = sum_i c x - sum_i x (T x rows):
+ * token rows two at a time, a lone row (decode) through tile_rows4_t1. */
 static void wasm_ternary_matmul_i8(const TernaryMatrix *w, const int8_t *xq, int T, int32_t *acc) {
     const PackedTernary *p = w->packed;
-    const size_t padded = (size_t)p->nblocks * BLOCK, row_bytes = (size_t)p->nblocks * 16;
-    int16_t *x16 = aligned_alloc(16, (size_t)T * padded * sizeof(int16_t) + 16);
-    int32_t *xsum = malloc((size_t)T * sizeof(int32_t) + 1);
-    if (!x16 || !xsum) { /* no memory for the scratch: the reference still works */
+    const int nb = p->nblocks, rows = w->rows;
+    const size_t padded = (size_t)nb * BLOCK, group_bytes = (size_t)nb * GROUP * 16;
+    const int8_t *x = xq;
+    int8_t *xpad = NULL;
+    int16_t *x16 = NULL;
+    if (padded != (size_t)w->cols) /* zero-padded copies of the activation rows */
+        xpad = malloc((size_t)T * padded + 1);
+    if (T % 2) x16 = aligned_alloc(16, padded * sizeof *x16); /* the lone row, widened */
+    if ((padded != (size_t)w->cols && !xpad) || (T % 2 && !x16)) {
+        free(xpad); /* no memory for the scratch: the reference still works */
         free(x16);
-        free(xsum);
         kernels_scalar()->ternary_matmul_i8(w, xq, T, acc);
         return;
     }
-    for (int t = 0; t < T; t++) { /* widened, zero-padded copies and their sums */
-        const int8_t *src = xq + (size_t)t * w->cols;
-        int16_t *dst = x16 + (size_t)t * padded;
-        int32_t sum = 0;
-        for (int i = 0; i < w->cols; i++) {
-            dst[i] = src[i];
-            sum += src[i];
+    if (xpad) {
+        for (int t = 0; t < T; t++) {
+            memcpy(xpad + (size_t)t * padded, xq + (size_t)t * w->cols, (size_t)w->cols);
+            memset(xpad + (size_t)t * padded + w->cols, 0, padded - (size_t)w->cols);
         }
-        for (size_t i = (size_t)w->cols; i < padded; i++) dst[i] = 0;
-        xsum[t] = sum;
+        x = xpad;
     }
-    int32_t out[4];
-    for (int t0 = 0; t0 < T; t0 += 4) {
-        const int nt = T - t0 < 4 ? T - t0 : 4;
-        const int16_t *xt = x16 + (size_t)t0 * padded;
-        int o = 0;
+    int32_t out[GROUP * 2];
+    for (int t0 = 0; t0 < T;) {
+        const int nt = T - t0 >= 2 ? 2 : 1;
+        const int8_t *xt = x + (size_t)t0 * padded;
+        int32_t xsum[2];
+        for (int t = 0; t < nt; t++) xsum[t] = sum_i8(xt + (size_t)t * padded, padded);
         if (nt == 1)
-            for (; o + 4 <= w->rows; o += 4) {
-                rows4_dot(p->data + (size_t)o * row_bytes, row_bytes, p->nblocks, xt, out);
-                for (int r = 0; r < 4; r++) acc[(size_t)t0 * w->rows + o + r] = out[r] - xsum[t0];
-            }
-        for (; o < w->rows; o++) {
-            const uint8_t *wp = p->data + (size_t)o * row_bytes;
-            switch (nt) { /* constant NT: the accumulators stay in locals */
-            case 1: row_dot(wp, p->nblocks, xt, padded, 1, out); break;
-            case 2: row_dot(wp, p->nblocks, xt, padded, 2, out); break;
-            case 3: row_dot(wp, p->nblocks, xt, padded, 3, out); break;
-            default: row_dot(wp, p->nblocks, xt, padded, 4, out); break;
-            }
-            for (int t = 0; t < nt; t++) acc[(size_t)(t0 + t) * w->rows + o] = out[t] - xsum[t0 + t];
+            for (size_t i = 0; i < padded; i++) x16[i] = xt[i];
+        for (int g = 0; g < p->ngroups; g++) {
+            const uint8_t *gp = p->data + (size_t)g * group_bytes;
+            const int o0 = g * GROUP, nr = rows - o0 < GROUP ? rows - o0 : GROUP;
+            if (nt == 1) tile_rows4_t1(gp, nb, x16, out);
+            else tile_rows4_t2(gp, nb, xt, padded, out);
+            for (int r = 0; r < nr; r++)
+                for (int t = 0; t < nt; t++) acc[(size_t)(t0 + t) * rows + o0 + r] = out[r * nt + t] - xsum[t];
         }
+        t0 += nt;
     }
     free(x16);
-    free(xsum);
+    free(xpad);
 }
 
 /* roundf (half away from zero) of 4 floats, exactly: trunc, then one more
@@ -224,37 +271,30 @@ static inline float hsum_f32x4(v128_t v) {
     return wasm_f32x4_extract_lane(s, 0) + wasm_f32x4_extract_lane(s, 1);
 }
 
-/* y[t, o] = sum_i W[o, i] x[t, i]: 4 rows share each activation load. */
+/* y[t, o] = sum_i W[o, i] x[t, i], one weight row at a time: the rows are
+ * read as one sequential stream (for the 16 MB lm_head, V8 code that walks
+ * 2 or 4 rows side by side runs about 4x slower: the reads are no longer
+ * one stream), 16 floats per step in 4 accumulators. */
 static void wasm_matmul_f32(const float *W, int rows, int cols, const float *x, int T, float *y) {
-    const int full = cols & ~3;
+    const int full16 = cols & ~15, full4 = cols & ~3;
     const size_t C = (size_t)cols;
     for (int t = 0; t < T; t++) {
         const float *xt = x + (size_t)t * C;
         float *yt = y + (size_t)t * rows;
-        int o = 0;
-        for (; o + 4 <= rows; o += 4) {
-            const float *r0 = W + (size_t)o * C;
-            v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
-            for (int i = 0; i < full; i += 4) {
-                const v128_t xv = wasm_v128_load(xt + i);
-                a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load(r0 + i), xv));
-                a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load(r0 + C + i), xv));
-                a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(wasm_v128_load(r0 + 2 * C + i), xv));
-                a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(wasm_v128_load(r0 + 3 * C + i), xv));
-            }
-            float s[4] = {hsum_f32x4(a0), hsum_f32x4(a1), hsum_f32x4(a2), hsum_f32x4(a3)};
-            for (int r = 0; r < 4; r++) {
-                for (int i = full; i < cols; i++) s[r] += r0[r * C + i] * xt[i];
-                yt[o + r] = s[r];
-            }
-        }
-        for (; o < rows; o++) {
+        for (int o = 0; o < rows; o++) {
             const float *row = W + (size_t)o * C;
-            v128_t a = wasm_f32x4_splat(0.0f);
-            for (int i = 0; i < full; i += 4)
-                a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load(row + i), wasm_v128_load(xt + i)));
-            float sum = hsum_f32x4(a);
-            for (int i = full; i < cols; i++) sum += row[i] * xt[i];
+            v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
+            int i = 0;
+            for (; i < full16; i += 16) {
+                a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load(row + i), wasm_v128_load(xt + i)));
+                a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load(row + i + 4), wasm_v128_load(xt + i + 4)));
+                a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(wasm_v128_load(row + i + 8), wasm_v128_load(xt + i + 8)));
+                a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(wasm_v128_load(row + i + 12), wasm_v128_load(xt + i + 12)));
+            }
+            for (; i < full4; i += 4)
+                a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load(row + i), wasm_v128_load(xt + i)));
+            float sum = hsum_f32x4(wasm_f32x4_add(wasm_f32x4_add(a0, a1), wasm_f32x4_add(a2, a3)));
+            for (; i < cols; i++) sum += row[i] * xt[i];
             yt[o] = sum;
         }
     }
@@ -266,9 +306,10 @@ static inline v128_t dot_i8w(v128_t w, const int16_t *x16, v128_t acc) {
     return wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(w), wasm_v128_load(x16 + 8)));
 }
 
-/* Int8 rows x int8 activations (the int8 lm_head), exact int32. */
+/* Int8 rows x int8 activations (the int8 lm_head), exact int32: one row at
+ * a time (one sequential stream, as in wasm_matmul_f32), 32 weights a step. */
 static void wasm_int8_matmul(const Int8Matrix *w, const int8_t *xq, int T, int32_t *acc) {
-    const int full = w->cols & ~15;
+    const int full = w->cols & ~31;
     const size_t C = (size_t)w->cols;
     int16_t *x16 = aligned_alloc(16, ((C * sizeof(int16_t) + 15) / 16) * 16 + 16);
     if (!x16) {
@@ -278,27 +319,14 @@ static void wasm_int8_matmul(const Int8Matrix *w, const int8_t *xq, int T, int32
     for (int t = 0; t < T; t++) {
         const int8_t *x = xq + (size_t)t * C;
         for (size_t i = 0; i < C; i++) x16[i] = x[i];
-        int o = 0;
-        for (; o + 4 <= w->rows; o += 4) { /* four rows share the activation loads */
-            const int8_t *r0 = w->w + (size_t)o * C;
-            v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
-            for (int i = 0; i < full; i += 16) {
-                a0 = dot_i8w(wasm_v128_load(r0 + i), x16 + i, a0);
-                a1 = dot_i8w(wasm_v128_load(r0 + C + i), x16 + i, a1);
-                a2 = dot_i8w(wasm_v128_load(r0 + 2 * C + i), x16 + i, a2);
-                a3 = dot_i8w(wasm_v128_load(r0 + 3 * C + i), x16 + i, a3);
-            }
-            int32_t s[4] = {hsum_i32x4(a0), hsum_i32x4(a1), hsum_i32x4(a2), hsum_i32x4(a3)};
-            for (int r = 0; r < 4; r++) {
-                for (int i = full; i < w->cols; i++) s[r] += (int32_t)r0[r * C + i] * x[i];
-                acc[(size_t)t * w->rows + o + r] = s[r];
-            }
-        }
-        for (; o < w->rows; o++) {
+        for (int o = 0; o < w->rows; o++) {
             const int8_t *row = w->w + (size_t)o * C;
-            v128_t a = wasm_i32x4_splat(0);
-            for (int i = 0; i < full; i += 16) a = dot_i8w(wasm_v128_load(row + i), x16 + i, a);
-            int32_t sum = hsum_i32x4(a);
+            v128_t a0 = wasm_i32x4_splat(0), a1 = a0;
+            for (int i = 0; i < full; i += 32) {
+                a0 = dot_i8w(wasm_v128_load(row + i), x16 + i, a0);
+                a1 = dot_i8w(wasm_v128_load(row + i + 16), x16 + i + 16, a1);
+            }
+            int32_t sum = hsum_i32x4(wasm_i32x4_add(a0, a1));
             for (int i = full; i < w->cols; i++) sum += (int32_t)row[i] * x[i];
             acc[(size_t)t * w->rows + o] = sum;
         }
