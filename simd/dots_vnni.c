@@ -22,12 +22,6 @@ VNNI_INLINE __m256i codes(__m256i v, int shift) {
     return _mm256_and_si256(_mm256_srli_epi16(v, shift), _mm256_set1_epi8(3));
 }
 
-VNNI_INLINE int32_t hsum(__m256i v) {
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
-    return _mm_cvtsi128_si32(s);
-}
 
 /* One weight row against NT padded activation rows. */
 VNNI_INLINE void row_dot(const uint8_t *wp, int nb, const int8_t *xpad, size_t padded, int NT, int32_t *out) {
@@ -44,7 +38,7 @@ VNNI_INLINE void row_dot(const uint8_t *wp, int nb, const int8_t *xpad, size_t p
             acc[t] = _mm256_dpbusd_epi32(acc[t], c3, _mm256_load_si256((const __m256i *)(xb + 96)));
         }
     }
-    for (int t = 0; t < NT; t++) out[t] = hsum(acc[t]);
+    for (int t = 0; t < NT; t++) out[t] = hsum_epi32(acc[t]);
 }
 
 /* Decode: four weight rows against one activation row. */
@@ -65,9 +59,7 @@ VNNI_INLINE void rows4_dot(const uint8_t *wp, size_t row_bytes, int nb, const in
             acc[r] = _mm256_dpbusd_epi32(acc[r], codes(v, 6), x3);
         }
     }
-    const __m256i s01 = _mm256_hadd_epi32(acc[0], acc[1]), s23 = _mm256_hadd_epi32(acc[2], acc[3]);
-    const __m256i s = _mm256_hadd_epi32(s01, s23);
-    _mm_storeu_si128((__m128i *)out, _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1)));
+    _mm_storeu_si128((__m128i *)out, hsum4_epi32(acc[0], acc[1], acc[2], acc[3]));
 }
 
 __attribute__((target(VNNI_TARGET))) void vnni_rows_dot_nt(const PackedTernary *p, int o0, int o1,
@@ -112,7 +104,7 @@ __attribute__((target(VNNI_TARGET))) void vnni_int8_rows(const Int8Matrix *w, co
                 a = _mm256_dpbusd_epi32(a, u, wv);
                 b = _mm256_dpbusd_epi32(b, flip, wv);
             }
-            int32_t sum = hsum(_mm256_sub_epi32(a, b));
+            int32_t sum = hsum_epi32(_mm256_sub_epi32(a, b));
             for (int i = full; i < w->cols; i++) sum += (int32_t)row[i] * x[i];
             acc[(size_t)t * w->rows + o] = sum;
         }

@@ -59,12 +59,6 @@ static void avx2_release_ternary(TernaryMatrix *w) {
     w->packed = NULL;
 }
 
-AVX2_INLINE int32_t hsum_epi32(__m256i v) {
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
-    return _mm_cvtsi128_si32(s);
-}
 
 /* One weight row against NT (1..4) padded activation rows: out[t] = sum c x. */
 AVX2_INLINE void row_dot(const uint8_t *wp, int nb, const int8_t *xpad, size_t padded, int NT,
@@ -97,12 +91,6 @@ AVX2_INLINE void row_dot(const uint8_t *wp, int nb, const int8_t *xpad, size_t p
         out[t] = hsum_epi32(_mm256_add_epi32(acc32[t], _mm256_madd_epi16(acc16[t], ones)));
 }
 
-/* Four horizontal sums at once: lane k of the result is the sum of v[k]. */
-AVX2_INLINE __m128i hsum4_epi32(__m256i v0, __m256i v1, __m256i v2, __m256i v3) {
-    const __m256i s01 = _mm256_hadd_epi32(v0, v1), s23 = _mm256_hadd_epi32(v2, v3);
-    const __m256i s = _mm256_hadd_epi32(s01, s23);
-    return _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
-}
 
 /* Decode: four weight rows against one activation row (the activation
  * vectors are loaded once for the four rows). out[r] = sum c x. */

@@ -3,6 +3,7 @@
 #ifndef BITT_KERNELS_AVX2_INTERNAL_H
 #define BITT_KERNELS_AVX2_INTERNAL_H
 
+#include <immintrin.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,6 +15,23 @@ typedef struct PackedTernary {
     int nblocks;      /* per row: ceil(cols / 128) */
     uint8_t *data;    /* rows x nblocks x 32 bytes, 32-byte aligned */
 } PackedTernary;
+
+#define AVX2_SUM_INLINE __attribute__((target("avx2"), always_inline)) static inline
+
+/* The sum of the 8 int32 lanes of v. */
+AVX2_SUM_INLINE int32_t hsum_epi32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+    return _mm_cvtsi128_si32(s);
+}
+
+/* Four horizontal sums at once: lane k of the result is the sum of v[k]. */
+AVX2_SUM_INLINE __m128i hsum4_epi32(__m256i v0, __m256i v1, __m256i v2, __m256i v3) {
+    const __m256i s01 = _mm256_hadd_epi32(v0, v1), s23 = _mm256_hadd_epi32(v2, v3);
+    const __m256i s = _mm256_hadd_epi32(s01, s23);
+    return _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+}
 
 /* Output rows [o0, o1) of nt (1..4) token rows: acc[t * rows + o] =
  * sum_i c[o, i] xpad[t, i] - xsum[t] = sum_i w[o, i] x[t, i], exact int32.
