@@ -7,9 +7,14 @@
 #include "../kernels/target_clones.h"
 #include "tm_internal.h"
 
+/* The products are static clones (compiled for AVX2 and the baseline,
+ * picked at load) behind plain exported functions: clang 14 emits no
+ * resolver for an exported target_clones function that its own file does
+ * not call. */
+
 /* y (T x N) = [y +] x (T x K) . B (K x N) */
-BITT_VECTOR_CLONES void tm_gemm_nn(int T, int K, int N, const real *x, const real *B, real *y,
-                                   int accumulate) {
+BITT_VECTOR_CLONES static void gemm_nn(int T, int K, int N, const real *x, const real *B, real *y,
+                                       int accumulate) {
     if (!accumulate) memset(y, 0, (size_t)T * N * sizeof(real));
     int t = 0;
     for (; t + 4 <= T; t += 4) {
@@ -41,8 +46,8 @@ BITT_VECTOR_CLONES void tm_gemm_nn(int T, int K, int N, const real *x, const rea
 }
 
 /* dW (O x I) += dy^T (O x T) . x (T x I) */
-BITT_VECTOR_CLONES void tm_gemm_tn_acc(int T, int O, int I, const real *dy, const real *x,
-                                       real *dW) {
+BITT_VECTOR_CLONES static void gemm_tn_acc(int T, int O, int I, const real *dy, const real *x,
+                                           real *dW) {
     int o = 0;
     for (; o + 4 <= O; o += 4) {
         real *w0 = dW + (size_t)o * I, *w1 = w0 + I, *w2 = w1 + I, *w3 = w2 + I;
@@ -69,4 +74,12 @@ BITT_VECTOR_CLONES void tm_gemm_tn_acc(int T, int O, int I, const real *dy, cons
             for (int i = 0; i < I; i++) wo[i] += a * xt[i];
         }
     }
+}
+
+void tm_gemm_nn(int T, int K, int N, const real *x, const real *B, real *y, int accumulate) {
+    gemm_nn(T, K, N, x, B, y, accumulate);
+}
+
+void tm_gemm_tn_acc(int T, int O, int I, const real *dy, const real *x, real *dW) {
+    gemm_tn_acc(T, O, I, dy, x, dW);
 }
