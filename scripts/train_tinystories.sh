@@ -5,8 +5,10 @@
 # TTT-Linear, the seed's mixer, and none; scores each on valid-head.txt
 # (the trainer's windowed validation and `bitt eval`'s single pass), draws
 # three samples from each, and writes docs/tinystories/ (report.md, the
-# loss curves, metrics). About 20-30 minutes per run with 2 cores at the
-# default step count; STEPS, CONTEXT, THREADS, VARIANTS override.
+# loss curves, metrics). The models train on independent windows (the
+# trainer's default; CARRY=1 carries the TTT state from window to window,
+# see docs/TRAINING.md). About 20-30 minutes per run with 2 cores at the
+# default step count; STEPS, CONTEXT, THREADS, VARIANTS, CARRY override.
 #
 # Usage: scripts/train_tinystories.sh [BITT_BINARY]   (default build/bitt)
 set -euo pipefail
@@ -19,6 +21,8 @@ STEPS=${STEPS:-1500}
 CONTEXT=${CONTEXT:-128}
 THREADS=${THREADS:-0}
 VARIANTS=${VARIANTS:-"linear none seed"}
+CARRY=${CARRY:-0}
+if [[ $CARRY == 0 ]]; then carry_flag=--no-carry-state; carry_text="independent windows"; else carry_flag=--carry-state; carry_text="state carried across windows"; fi
 [[ -x $BITT ]] || { echo "no bitt binary at $BITT (build first: cmake --preset native && cmake --build --preset native)" >&2; exit 1; }
 mkdir -p "$WORK" "$OUT"
 
@@ -34,7 +38,7 @@ report=$OUT/report.md
     echo
     echo "Made by \`scripts/train_tinystories.sh\` on $(date -u +%Y-%m-%d) ($(nproc) cores)."
     echo "Tokenizer: BPE 4,096 trained on \`train-*.txt\`; model dim 128, 4 layers, context $CONTEXT,"
-    echo "batch 16, $STEPS steps, lr 3e-4 (warmup 100, cosine to 1e-5)."
+    echo "batch 16 ($carry_text), $STEPS steps, lr 3e-4 (warmup 100, cosine to 1e-5)."
     echo
     echo "| mixer | params | final train loss | val loss (windows of $CONTEXT) | val bits/byte | \`bitt eval\` loss (one pass) | eval bits/byte | tok/s | minutes |"
     echo "|---|---|---|---|---|---|---|---|---|"
@@ -45,7 +49,7 @@ for v in $VARIANTS; do
     run=$WORK/run-$v
     args=(--data "$WORK/train.bin" --val "$WORK/val.bin" --tokenizer "$WORK/tok4k.json" --out "$run"
           --dim 128 --layers 4 --context "$CONTEXT" --batch 16 --steps "$STEPS" --variant "$v"
-          --eval-interval 100 --save-interval 250 --threads "$THREADS" --log-interval 25)
+          --eval-interval 100 --save-interval 250 --threads "$THREADS" --log-interval 25 "$carry_flag")
     start=$(date +%s)
     if [[ -d $run/checkpoint ]]; then
         "$BITT" train --out "$run" --resume --threads "$THREADS" --log-interval 25

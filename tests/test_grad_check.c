@@ -7,7 +7,10 @@
  * g*Wt - W and xq/s - x frozen at the point, so that the finite differences
  * see the function whose exact gradient the STE gives). The linear model
  * has several mini-batches and a partial last one, so gradients must flow
- * through the state from one mini-batch to the next. */
+ * through the state from one mini-batch to the next. The linear and seed
+ * models are checked a second time starting from a random carried state
+ * (stateful training: the state is a constant input, so W0 and b0 get no
+ * gradient then, and every other tensor must still be exact). */
 #define BITT_TRAIN_REAL_DOUBLE 1
 #include <stdlib.h>
 
@@ -47,8 +50,23 @@ static Model *tiny_model(TttVariant variant, int act_quant) {
 
 static const char *variant_label(TttVariant v) { return ttt_variant_name(v); }
 
-/* Returns the worst relative error over all parameters. */
-static double check(TttVariant variant, int quant) {
+/* A random carried state: for linear around W0/b0, for seed a random S. */
+static real *random_state(const TmModel *tm) {
+    const size_t n = tm_state_floats(tm);
+    real *s = malloc((n ? n : 1) * sizeof(real));
+    if (!s) return NULL;
+    tm_state_init(tm, s);
+    BittRng r;
+    rng_seed(&r, 4242);
+    for (size_t i = 0; i < n; i++) s[i] += (real)(0.3f * rng_next_normal(&r));
+    return s;
+}
+
+static int is_start_state(const char *name) { return strstr(name, ".W0") || strstr(name, ".b0"); }
+
+/* Returns the worst relative error over all parameters. carried: start
+ * from a random state given as an input. */
+static double check(TttVariant variant, int quant, int carried) {
     BittError err;
     Model *m = tiny_model(variant, quant);
     CHECK(m != NULL);
@@ -68,12 +86,18 @@ static double check(TttVariant variant, int quant) {
     TmWork *w = tm_work_init(&tm, T, &err);
     CHECK(w != NULL);
     real *grad = calloc(tm.n_params, sizeof(real));
+    real *state = carried ? random_state(&tm) : NULL;
+    CHECK(!carried || state != NULL);
     CHECK(tm_prepare(&tm, &err) == 0);
-    const double loss0 = tm_forward(&tm, w, ids, T);
+    const double loss0 = tm_forward_state(&tm, w, ids, T, state, NULL);
     tm_backward(&tm, w, ids, T, 1.0, grad);
     if (quant) tm.freeze = 2; /* replay the recorded offsets from now on */
     CHECK(tm_prepare(&tm, &err) == 0);
-    const double loss_replay = tm_forward(&tm, w, ids, T);
+    const double loss_replay = tm_forward_state(&tm, w, ids, T, state, NULL);
+    if (carried) { /* the carried state matters */
+        const double fresh = tm_forward_state(&tm, w, ids, T, NULL, NULL);
+        CHECK_MSG(fabs(fresh - loss0) > 1e-6, "%s: a carried state did not change the loss", variant_label(variant));
+    }
     CHECK_MSG(fabs(loss_replay - loss0) < 1e-12, "%s: replayed loss %.15g vs %.15g", variant_label(variant),
               loss_replay, loss0);
 
@@ -88,10 +112,10 @@ static double check(TttVariant variant, int quant) {
             const real keep = *p;
             *p = keep + h;
             tm_prepare(&tm, &err);
-            const double lp = tm_forward(&tm, w, ids, T);
+            const double lp = tm_forward_state(&tm, w, ids, T, state, NULL);
             *p = keep - h;
             tm_prepare(&tm, &err);
-            const double lm = tm_forward(&tm, w, ids, T);
+            const double lm = tm_forward_state(&tm, w, ids, T, state, NULL);
             *p = keep;
             const double num = (lp - lm) / (2 * h), ana = grad[t->offset + k];
             const double scale = fmax(fmax(fabs(num), fabs(ana)), 1e-6);
@@ -100,17 +124,22 @@ static double check(TttVariant variant, int quant) {
             gnorm += ana * ana;
         }
         if (gnorm > 0) nonzero++;
-        CHECK_MSG(tensor_worst < 1e-4, "%s quant=%d: %s: relative error %.3g", variant_label(variant),
-                  quant, t->name, tensor_worst);
+        if (carried && is_start_state(t->name)) {
+            CHECK_MSG(gnorm == 0, "%s carried: %s has a gradient", variant_label(variant), t->name);
+            nonzero++; /* counted as expected */
+        }
+        CHECK_MSG(tensor_worst < 1e-4, "%s quant=%d carried=%d: %s: relative error %.3g", variant_label(variant),
+                  quant, carried, t->name, tensor_worst);
         if (tensor_worst > worst) { worst = tensor_worst; worst_tensor = ti; }
     }
     /* every tensor receives a gradient (else the check would prove little) */
     CHECK_MSG(nonzero == tm.n_tensors, "%s: only %d of %d tensors have a nonzero gradient",
               variant_label(variant), nonzero, tm.n_tensors);
-    printf("grad check %-6s quant=%d: %zu parameters in %d tensors, loss %.6f, worst relative error %.2e (%s)\n",
-           variant_label(variant), quant, tm.n_params, tm.n_tensors, loss0, worst,
+    printf("grad check %-6s quant=%d carried=%d: %zu parameters in %d tensors, loss %.6f, worst relative error %.2e (%s)\n",
+           variant_label(variant), quant, carried, tm.n_params, tm.n_tensors, loss0, worst,
            worst_tensor >= 0 ? tm.tensors[worst_tensor].name : "-");
     free(grad);
+    free(state);
     tm_work_free(w);
     tm_model_free(&tm);
     model_free(m);
@@ -120,6 +149,7 @@ static double check(TttVariant variant, int quant) {
 int main(void) {
     const TttVariant variants[3] = {TTT_LINEAR, TTT_SEED, TTT_NONE};
     for (int v = 0; v < 3; v++)
-        for (int quant = 0; quant <= 1; quant++) check(variants[v], quant);
+        for (int quant = 0; quant <= 1; quant++)
+            for (int carried = 0; carried <= (variants[v] != TTT_NONE); carried++) check(variants[v], quant, carried);
     return test_main_end("test_grad_check");
 }

@@ -2,12 +2,15 @@
  * same loss as the inference engine (Session, as `bitt eval` scores) on the
  * same tokens of random models of every variant, with int8 activations on
  * and off; and its state really carries across mini-batches (changing an
- * early token changes the loss of later mini-batches). */
+ * early token changes the loss of later mini-batches). Stateful training:
+ * a training forward of window 2 started from the state window 1 left
+ * (tm_forward_state) gives the inference engine's probabilities and loss
+ * for those tokens when it is fed both windows in sequence. */
 #include <stdlib.h>
 
 #include "test_model_util.h"
 #include "test_util.h"
-#include "train/tm_model.h"
+#include "train/tm_internal.h" /* TmWork.logits: the probabilities after a forward */
 
 static double session_loss(const Model *m, const int32_t *ids, int T) {
     BittError err;
@@ -64,9 +67,69 @@ static void compare(TttVariant variant, int act_quant) {
     model_free(m);
 }
 
+/* Window 1 (48 tokens, 3 mini-batches) then window 2 (42 tokens, from
+ * window 1's final state) in training, against one Session over all 90. */
+static void compare_carried(TttVariant variant, int act_quant) {
+    BittError err;
+    enum { T1 = 48, T2 = 42, T = T1 + T2 };
+    Model *m = make_random_model(300, 64, 2, variant, act_quant, 16, 13);
+    CHECK(m != NULL);
+    if (!m) return;
+    int32_t ids[T + 1];
+    make_ids(ids, T + 1, 300, 9);
+    TmModel tm;
+    CHECK(tm_model_init(&tm, m, &err) == 0);
+    TmWork *w = tm_work_init(&tm, T, &err);
+    const size_t S = tm_state_floats(&tm);
+    float *state = malloc((S ? S : 1) * sizeof(float));
+    const int V = m->cfg.vocab_size;
+    float *logits = malloc((size_t)T * V * sizeof(float));
+    Session s;
+    CHECK(w && state && logits && session_init(&s, m, &err) == 0);
+    /* the start state as an input gives the same as no state */
+    tm_state_init(&tm, state);
+    const double from_init = tm_forward_state(&tm, w, ids, T1, state, state);
+    const double plain = tm_forward(&tm, w, ids, T1);
+    CHECK_MSG(from_init == plain, "%s: start state as input %.9f vs %.9f", ttt_variant_name(variant), from_init, plain);
+    const double win2 = tm_forward_state(&tm, w, ids + T1, T2, state, NULL);
+    CHECK(session_forward(&s, ids, T, logits, 1, &err) == 0);
+    double total = 0.0, worst = 0.0;
+    for (int t = T1; t < T; t++) {
+        const float *z = logits + (size_t)t * V, *p = w->logits + (size_t)(t - T1) * V;
+        float mx = z[0];
+        for (int v = 1; v < V; v++) mx = z[v] > mx ? z[v] : mx;
+        double sum = 0.0;
+        for (int v = 0; v < V; v++) sum += exp((double)z[v] - mx);
+        for (int v = 0; v < V; v++) {
+            const double d = fabs(exp((double)z[v] - mx) / sum - (double)p[v]);
+            worst = d > worst ? d : worst;
+        }
+        total += log(sum) - ((double)z[ids[t + 1]] - mx);
+    }
+    const double infer = total / T2;
+    CHECK_MSG(fabs(win2 - infer) < 2e-4 * fabs(infer) && worst < 1e-4,
+              "%s act_quant=%d carried: window 2 training %.7f, inference %.7f, worst probability diff %.2e",
+              ttt_variant_name(variant), act_quant, win2, infer, worst);
+    if (variant != TTT_NONE) {
+        const double fresh = tm_forward(&tm, w, ids + T1, T2);
+        CHECK_MSG(fabs(fresh - win2) > 1e-4, "%s: the carried state changed nothing", ttt_variant_name(variant));
+    }
+    printf("%-6s act_quant=%d: window 2 from window 1's state %.7f, inference over both %.7f (max |dp| %.1e)\n",
+           ttt_variant_name(variant), act_quant, win2, infer, worst);
+    session_free(&s);
+    free(logits);
+    free(state);
+    tm_work_free(w);
+    tm_model_free(&tm);
+    model_free(m);
+}
+
 int main(void) {
     const TttVariant variants[3] = {TTT_LINEAR, TTT_SEED, TTT_NONE};
     for (int v = 0; v < 3; v++)
-        for (int q = 0; q <= 1; q++) compare(variants[v], q);
+        for (int q = 0; q <= 1; q++) {
+            compare(variants[v], q);
+            compare_carried(variants[v], q);
+        }
     return test_main_end("test_train_forward");
 }

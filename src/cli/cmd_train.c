@@ -1,5 +1,6 @@
 /* cmd_train.c: `bitt train` (SPEC 5): trains a Bit-Llama model on a token
- * file on the CPU, or resumes a run. Prints a progress line on stderr;
+ * file on the CPU (independent windows, or with --carry-state the TTT
+ * state carried from window to window), or resumes a run. Prints a progress line on stderr;
  * Ctrl-C saves a checkpoint and exits (a second Ctrl-C quits at once).
  *
  * Test hook (for tests/cli/train_resume.sh): the environment variable
@@ -10,6 +11,7 @@
  *                   RUN/checkpoint.tmp, nothing renamed yet
  *   save:N:swap     while saving at step N: the old checkpoint moved to
  *                   RUN/checkpoint.old, the new one not yet in place */
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,7 +74,11 @@ static void on_event(void *ctx, const TrainEvent *ev) {
         break;
     }
     case TRAIN_EV_EVAL:
-        fprintf(stderr, "step %lld: val loss %.4f, val bits/byte %.4f\n", (long long)ev->step, ev->val_loss, ev->val_bpb);
+        fprintf(stderr, "step %lld: val loss %.4f, val bits/byte %.4f", (long long)ev->step, ev->val_loss, ev->val_bpb);
+        if (!isnan(ev->val_stream_loss))
+            fprintf(stderr, "; one pass (state carried): loss %.4f, bits/byte %.4f", ev->val_stream_loss,
+                    ev->val_stream_bpb);
+        fputs("\n", stderr);
         break;
     case TRAIN_EV_SAVED:
         fprintf(stderr, "step %lld: checkpoint saved to %s\n", (long long)ev->step, ev->text);
@@ -87,6 +93,7 @@ int cmd_train(int argc, char **argv) {
     const char *variant = "linear", *ttt = NULL, *device = "auto";
     int steps = (int)o.steps, warmup = (int)o.warmup, save_interval = (int)o.save_interval;
     int eval_interval = (int)o.eval_interval, no_act_quant = 0, log_interval = 10;
+    int carry = 0, no_carry = 0, val_tokens = (int)o.val_tokens;
     Flag flags[] = {
         {"data", FLAG_STRING, &o.data_path, "token file from `bitt prepare` (required)", 0},
         {"val", FLAG_STRING, &o.val_path, "validation token file (loss and bits/byte every --eval-interval)", 0},
@@ -100,7 +107,12 @@ int cmd_train(int argc, char **argv) {
         {"ttt", FLAG_STRING, &ttt, "same as --variant", 0},
         {"no-act-quant", FLAG_BOOL, &no_act_quant, "float activations in the BitLinears (act_quant none)", 0},
         {"context", FLAG_INT, &o.context, "tokens per training window (default 128)", 0},
-        {"batch", FLAG_INT, &o.batch, "windows per step (default 16)", 0},
+        {"batch", FLAG_INT, &o.batch, "windows per step (default 16): with a carried state, streams", 0},
+        {"carry-state", FLAG_BOOL, &carry, "stateful training: each of the --batch streams reads consecutive "
+                                           "windows, each starting from the TTT state the previous one left", 0},
+        {"no-carry-state", FLAG_BOOL, &no_carry, "independent windows at random offsets, each from the start state (W0, b0) (the default)", 0},
+        {"state-reset", FLAG_FLOAT, &o.state_reset, "carried state: probability per step that a stream restarts from the "
+                                                    "start state at a random offset (default 0.01)", 0},
         {"steps", FLAG_INT, &steps, "updates in total (default 1000; with --resume: extends the run)", 0},
         {"lr", FLAG_FLOAT, &o.lr, "peak learning rate (default 3e-4)", 0},
         {"warmup", FLAG_INT, &warmup, "linear warmup steps (default 100)", 0},
@@ -110,6 +122,8 @@ int cmd_train(int argc, char **argv) {
         {"save-interval", FLAG_INT, &save_interval, "checkpoint every N steps (default 500; always at the end)", 0},
         {"eval-interval", FLAG_INT, &eval_interval, "validation every N steps (default 100; and at the end)", 0},
         {"val-windows", FLAG_INT, &o.val_windows, "validation windows scored per evaluation (default 64)", 0},
+        {"val-tokens", FLAG_INT, &val_tokens, "one-pass validation as `bitt eval` scores: state carried over the first N "
+                                             "validation tokens (default 16384; 0 off)", 0},
         {"log-interval", FLAG_INT, &log_interval, "progress line every N steps when stderr is not a terminal (default 10)", 0},
         {"seed", FLAG_U64, &o.seed, "random seed: initialisation and windows (default 1)", 0},
         {"device", FLAG_STRING, &device, "cpu, cuda or auto (default auto: CUDA if built in, else CPU)", 0},
@@ -132,7 +146,8 @@ int cmd_train(int argc, char **argv) {
         return cli_fail("train", "--variant: unknown TTT variant '%s' (linear, seed or none)", variant);
     if (o.resume) {
         static const char *const fixed[] = {"dim", "layers", "heads", "mini-batch", "variant", "ttt", "no-act-quant",
-                                            "context", "batch", "lr", "warmup", "min-lr", "weight-decay", "clip", "seed"};
+                                            "context", "batch", "lr", "warmup", "min-lr", "weight-decay", "clip", "seed",
+                                            "carry-state", "no-carry-state", "state-reset"};
         for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
             if (args_seen(&cmd, fixed[i]))
                 return cli_fail("train", "--%s cannot change when resuming: the run's settings come from %s/checkpoint/state.json",
@@ -142,6 +157,7 @@ int cmd_train(int argc, char **argv) {
         if (!args_seen(&cmd, "save-interval")) save_interval = -1;
         if (!args_seen(&cmd, "eval-interval")) eval_interval = -1;
         if (!args_seen(&cmd, "val-windows")) o.val_windows = 0;
+        if (!args_seen(&cmd, "val-tokens")) val_tokens = -1;
     } else {
         o.steps = steps;
     }
@@ -151,6 +167,11 @@ int cmd_train(int argc, char **argv) {
                                  "--warmup, the intervals and --threads >= 0");
     if (!(o.lr > 0) || !(o.min_lr >= 0) || !(o.clip > 0) || !(o.weight_decay >= 0))
         return cli_fail("train", "--lr and --clip must be > 0, --min-lr and --weight-decay >= 0");
+    if (carry && no_carry) return cli_fail("train", "--carry-state and --no-carry-state contradict each other");
+    if (!(o.state_reset >= 0 && o.state_reset <= 1)) return cli_fail("train", "--state-reset must be in [0, 1]");
+    if (val_tokens < -1 || (val_tokens == -1 && !o.resume)) return cli_fail("train", "--val-tokens must be >= 0");
+    if (carry || no_carry) o.carry_state = carry;
+    o.val_tokens = val_tokens;
     o.warmup = warmup;
     o.save_interval = save_interval;
     o.eval_interval = eval_interval;

@@ -1,5 +1,6 @@
 /* model_file.c: reading and writing .bitt v1/v2 files and checkpoint
- * directories. Every size is checked against the buffer before use; a
+ * directories (a `bitt train` run directory, which holds its model in
+ * RUN/checkpoint, is read as that checkpoint). Every size is checked against the buffer before use; a
  * model is returned only when every tensor loaded. */
 #include "model_file.h"
 
@@ -185,7 +186,16 @@ static Model *load_checkpoint_dir(const char *dir, int keep_latent, BittError *e
 }
 
 Model *model_load(const char *path, int keep_latent, BittError *err) {
-    if (path_is_dir(path)) return load_checkpoint_dir(path, keep_latent, err);
+    if (path_is_dir(path)) {
+        char *cfg = join_path(path, "config.json"), *ck = join_path(path, "checkpoint");
+        Model *m = NULL;
+        if (!cfg || !ck) bitt_fail(err, "out of memory");
+        else if (access(cfg, F_OK) != 0 && path_is_dir(ck)) m = load_checkpoint_dir(ck, keep_latent, err); /* a run dir */
+        else m = load_checkpoint_dir(path, keep_latent, err);
+        free(cfg);
+        free(ck);
+        return m;
+    }
     uint8_t *buf;
     size_t len;
     if (file_read_all(path, &buf, &len, err) != 0) return NULL;

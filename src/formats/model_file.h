@@ -11,7 +11,8 @@
 #include "../model/model.h"
 #include "safetensors.h"
 
-/* Loads a .bitt file or a checkpoint directory. keep_latent keeps float
+/* Loads a .bitt file or a checkpoint directory (or a training run
+ * directory without config.json: its RUN/checkpoint). keep_latent keeps float
  * latent weights when the file has them (for lossless conversion). */
 Model *model_load(const char *path, int keep_latent, BittError *err);
 /* Loads a .bitt file from memory (the buffer may be freed afterwards). */

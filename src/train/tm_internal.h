@@ -39,6 +39,10 @@ struct TmWork {
     real *dq, *dk, *dv;       /* T x D */
     real *dlr;                /* T x H */
     real *hs;                 /* per-head scratch */
+    /* carried state of the current forward (tm_forward_state): in NULL = (W0, b0) */
+    const real *state_in;     /* tm_state_floats, read at the start of each layer's mixer */
+    real *state_out;          /* written at the end of each layer's mixer, or NULL */
+    int state_given;          /* the last forward started from state_in (no gradient to W0, b0) */
     /* quantisation offsets of activations (gradient check, freeze 1/2) */
     real *tape;
     size_t tape_len, tape_cap, tape_pos;
@@ -109,6 +113,14 @@ void tm_ttt_linear_bwd(const TmModel *tm, TmWork *w, int layer, int T, const rea
 void tm_ttt_seed_fwd(const TmModel *tm, TmWork *w, int layer, int T);
 void tm_ttt_seed_bwd(const TmModel *tm, TmWork *w, int layer, int T, const real *dmix,
                      real *dxn1, real *grad);
+
+/* Offset of a layer's slice in a carried state (tm_state_floats layout). */
+static inline size_t tm_state_layer_off(const ModelConfig *c, int layer) {
+    const size_t D = (size_t)c->hidden_dim, H = (size_t)c->num_heads, f = D / H, d = D / 4;
+    if (c->variant == TTT_LINEAR) return (size_t)layer * H * (f * f + f);
+    if (c->variant == TTT_SEED) return (size_t)layer * d * d;
+    return 0;
+}
 
 /* Per-head scratch floats the mixers need. */
 static inline size_t tm_head_scratch(const ModelConfig *c) {

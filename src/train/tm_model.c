@@ -284,12 +284,39 @@ void tm_work_tape_reset(TmWork *w) {
     w->tape_failed = 0;
 }
 
+/* ---- carried state ---- */
+
+size_t tm_state_floats(const TmModel *tm) {
+    return tm_state_layer_off(&tm->cfg, tm->cfg.num_layers);
+}
+
+void tm_state_init(const TmModel *tm, real *state) {
+    const ModelConfig *c = &tm->cfg;
+    const size_t H = (size_t)c->num_heads, f = (size_t)(c->hidden_dim / c->num_heads);
+    if (c->variant == TTT_SEED) memset(state, 0, tm_state_floats(tm) * sizeof(real));
+    if (c->variant != TTT_LINEAR) return;
+    for (int l = 0; l < c->num_layers; l++) {
+        real *s = state + tm_state_layer_off(c, l);
+        memcpy(s, tm_lp(tm, tm->params, l, TM_W0), H * f * f * sizeof(real));
+        memcpy(s + H * f * f, tm_lp(tm, tm->params, l, TM_B0), H * f * sizeof(real));
+    }
+}
+
 /* ---- whole model ---- */
 
 double tm_forward(const TmModel *tm, TmWork *w, const int32_t *ids, int T) {
+    return tm_forward_state(tm, w, ids, T, NULL, NULL);
+}
+
+double tm_forward_state(const TmModel *tm, TmWork *w, const int32_t *ids, int T, const real *state_in,
+                        real *state_out) {
     const ModelConfig *c = &tm->cfg;
     const int D = c->hidden_dim, V = c->vocab_size;
     const real eps = (real)c->rms_eps;
+    if (state_out && c->variant == TTT_LINEAR && T % c->mini_batch != 0) return NAN;
+    w->state_in = state_in;
+    w->state_out = state_out;
+    w->state_given = state_in != NULL;
     w->tape_pos = 0;
     if (tm->freeze == 1) w->tape_len = 0;
     const real *embed = tm_at(tm, tm->params, tm->embed_idx);
@@ -310,6 +337,8 @@ double tm_forward(const TmModel *tm, TmWork *w, const int32_t *ids, int T) {
         tm_swiglu_fwd(tm, w, l, T);
         for (size_t i = 0; i < TD; i++) w->x[i] += w->mix[i];
     }
+    w->state_in = NULL; /* may be overwritten by the caller from now on */
+    w->state_out = NULL;
     memcpy(w->x_fin, w->x, TD * sizeof(real));
     tm_rmsnorm_fwd(w->x, tm_at(tm, tm->params, tm->norm_f_idx), T, D, eps, w->xf, w->rf);
     tm_gemm_nn(T, D, V, w->xf, tm->lm_t, w->logits, 0);

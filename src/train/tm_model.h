@@ -24,6 +24,9 @@
 #define tm_forward TM_NAME(tm_forward)
 #define tm_backward TM_NAME(tm_backward)
 #define tm_find TM_NAME(tm_find)
+#define tm_state_floats TM_NAME(tm_state_floats)
+#define tm_state_init TM_NAME(tm_state_init)
+#define tm_forward_state TM_NAME(tm_forward_state)
 
 /* Fields of a layer, in the order of TmModel.lidx. */
 enum {
@@ -80,6 +83,20 @@ void tm_work_free(TmWork *w);
  * (W0, b0) at ids[0]. Returns the mean cross-entropy in nats; the
  * activations stay in w for tm_backward. */
 double tm_forward(const TmModel *tm, TmWork *w, const int32_t *ids, int T);
+/* The TTT state a sequence carries (stateful training): floats per
+ * sequence. Layout per layer l, one after the other: linear: W (H x f x f)
+ * then c (H x f) at the start of a mini-batch; seed: S (d x d); none: 0. */
+size_t tm_state_floats(const TmModel *tm);
+/* Writes the start state: (W0, b0) (linear), S = 0 (seed). */
+void tm_state_init(const TmModel *tm, real *state);
+/* tm_forward from a given state. state_in NULL: the start state (W0, b0),
+ * whose parameters then get gradients; else a constant input of
+ * tm_state_floats (no gradient flows into it, nor into W0, b0). state_out
+ * (may be NULL, may alias state_in) receives the state after the T tokens;
+ * with state_out, T must be a multiple of the mini-batch for `linear` (the
+ * state then has no partial mini-batch): else NAN is returned. */
+double tm_forward_state(const TmModel *tm, TmWork *w, const int32_t *ids, int T, const real *state_in,
+                        real *state_out);
 /* grad += scale * d(mean loss of the last tm_forward)/d(params). */
 void tm_backward(const TmModel *tm, TmWork *w, const int32_t *ids, int T, real scale, real *grad);
 

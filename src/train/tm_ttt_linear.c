@@ -1,12 +1,15 @@
 /* tm_ttt_linear.c: the TTT-Linear mixer (SPEC 1.2) for training, forward
  * and backward side by side. The forward runs the dual form over whole
  * mini-batches of b tokens through the full sequence, the state (W, c)
- * carried from one mini-batch to the next (starting at W0, b0), and keeps
- * the state at each mini-batch start. The backward walks the mini-batches in
+ * carried from one mini-batch to the next (starting at W0, b0, or at a
+ * carried state given as a constant input: TmWork.state_in), and keeps the
+ * state at each mini-batch start (and writes the final one to
+ * TmWork.state_out when asked). The backward walks the mini-batches in
  * reverse: gradients through the dual form within a mini-batch (the output
  * LN, the b x b eta (q.k + 1) mixing, the inner gradients g_i and their own
  * LayerNorm), and through (W, c) into the previous mini-batch, ending in W0
- * and b0. Per head: q, k, v, g... are f-wide slices of T x D rows. */
+ * and b0 (not when the state was given). Per head: q, k, v, g... are
+ * f-wide slices of T x D rows. */
 #include <string.h>
 
 #include "tm_internal.h"
@@ -77,14 +80,15 @@ typedef struct HeadCtx {
     TmLayerActs *A;
     int layer, h, T, D, H, f, b;
     real base_lr;
-    const real *W0, *b0, *lnw, *lnb;
+    const real *W0, *b0, *lnw, *lnb;   /* W0, b0: the start state (params or the carried state_in) */
+    real *Wout, *cout;                 /* where the final state goes, or NULL */
 } HeadCtx;
 
-static HeadCtx head_ctx(const TmModel *tm, TmLayerActs *A, int layer, int h, int T) {
+static HeadCtx head_ctx(const TmModel *tm, const TmWork *w, int layer, int h, int T) {
     const ModelConfig *c = &tm->cfg;
     HeadCtx x;
     x.tm = tm;
-    x.A = A;
+    x.A = &w->L[layer];
     x.layer = layer;
     x.h = h;
     x.T = T;
@@ -95,6 +99,16 @@ static HeadCtx head_ctx(const TmModel *tm, TmLayerActs *A, int layer, int h, int
     x.base_lr = (real)c->base_lr;
     x.W0 = tm_lp(tm, tm->params, layer, TM_W0) + (size_t)h * x.f * x.f;
     x.b0 = tm_lp(tm, tm->params, layer, TM_B0) + (size_t)h * x.f;
+    x.Wout = x.cout = NULL;
+    const size_t ff = (size_t)x.f * x.f, so = tm_state_layer_off(c, layer);
+    if (w->state_in) { /* state slice of the layer: W (H x f x f), then c (H x f) */
+        x.W0 = w->state_in + so + (size_t)h * ff;
+        x.b0 = w->state_in + so + (size_t)x.H * ff + (size_t)h * x.f;
+    }
+    if (w->state_out) {
+        x.Wout = w->state_out + so + (size_t)h * ff;
+        x.cout = w->state_out + so + (size_t)x.H * ff + (size_t)h * x.f;
+    }
     x.lnw = tm_lp(tm, tm->params, layer, TM_LN_W) + (size_t)h * x.f;
     x.lnb = tm_lp(tm, tm->params, layer, TM_LN_B) + (size_t)h * x.f;
     return x;
@@ -147,7 +161,7 @@ static void head_fwd(const HeadCtx *x, real *hs) {
             A->sz[t * H + h] = normalize(z, f, xz);
             for (int m = 0; m < f; m++) ho[m] = q[m] + x->lnw[m] * xz[m] + x->lnb[m];
         }
-        if (s0 + n < T) { /* the state for the next mini-batch */
+        if (s0 + n < T || x->Wout) { /* the state for the next mini-batch (or the caller) */
             const real coefb = x->base_lr / (real)(f * n);
             for (int i = 0; i < n; i++) {
                 const size_t t = (size_t)(s0 + i);
@@ -157,6 +171,10 @@ static void head_fwd(const HeadCtx *x, real *hs) {
                 for (int m = 0; m < f; m++) c[m] += a * g[m];
             }
         }
+    }
+    if (x->Wout) { /* T is a multiple of b here (tm_forward_state checks) */
+        memcpy(x->Wout, W, (size_t)f * f * sizeof(real));
+        memcpy(x->cout, c, (size_t)f * sizeof(real));
     }
 }
 
@@ -173,7 +191,7 @@ void tm_ttt_linear_fwd(const TmModel *tm, TmWork *w, int layer, int T) {
         for (int h = 0; h < H; h++)
             A->lr[t * H + h] = sigm(dot(lw + (size_t)h * D, A->xn1 + (size_t)t * D, D) + lb[h]);
     for (int h = 0; h < H; h++) {
-        HeadCtx x = head_ctx(tm, A, layer, h, T);
+        HeadCtx x = head_ctx(tm, w, layer, h, T);
         head_fwd(&x, w->hs);
     }
     tm_rmsnorm_fwd(A->ho, tm_lp(tm, tm->params, layer, TM_POST_NORM), T, D, (real)cfg->rms_eps,
@@ -225,7 +243,7 @@ static void inner_grad_bwd(const HeadCtx *x, size_t t, const real *dg, real *dzk
 typedef struct HeadGrads {
     const real *dho;            /* T x D */
     real *dq, *dk, *dv, *dlr;   /* T x D, T x H */
-    real *dW0, *db0, *dlnw, *dlnb;
+    real *dW0, *db0, *dlnw, *dlnb; /* dW0, db0 NULL: the start state was a constant */
 } HeadGrads;
 
 static void head_bwd(const HeadCtx *x, const HeadGrads *G, real *hs) {
@@ -306,6 +324,7 @@ static void head_bwd(const HeadCtx *x, const HeadGrads *G, real *hs) {
         memcpy(dW, dWs, ff * sizeof(real));
         memcpy(dc, dcs, (size_t)f * sizeof(real));
     }
+    if (!G->dW0) return;
     for (size_t i = 0; i < ff; i++) G->dW0[i] += dW[i];
     for (int m = 0; m < f; m++) G->db0[m] += dc[m];
 }
@@ -326,10 +345,11 @@ void tm_ttt_linear_bwd(const TmModel *tm, TmWork *w, int layer, int T, const rea
     memset(w->dv, 0, (size_t)T * D * sizeof(real));
     memset(w->dlr, 0, (size_t)T * H * sizeof(real));
     for (int h = 0; h < H; h++) {
-        HeadCtx x = head_ctx(tm, A, layer, h, T);
+        HeadCtx x = head_ctx(tm, w, layer, h, T);
+        x.Wout = x.cout = NULL;
         HeadGrads G = {dho, w->dq, w->dk, w->dv, w->dlr,
-                       tm_lp(tm, grad, layer, TM_W0) + (size_t)h * f * f,
-                       tm_lp(tm, grad, layer, TM_B0) + (size_t)h * f,
+                       w->state_given ? NULL : tm_lp(tm, grad, layer, TM_W0) + (size_t)h * f * f,
+                       w->state_given ? NULL : tm_lp(tm, grad, layer, TM_B0) + (size_t)h * f,
                        tm_lp(tm, grad, layer, TM_LN_W) + (size_t)h * f,
                        tm_lp(tm, grad, layer, TM_LN_B) + (size_t)h * f};
         head_bwd(&x, &G, w->hs);

@@ -1,8 +1,10 @@
 /* tm_ttt_seed.c: the seed's mixer (SPEC 1.3) for training, forward and
  * backward side by side. u = down(x) (T x d, d = D/4), uh = u / (|u| + 1e-6),
- * p = S uh, S <- S - inner_lr (p - uh) uh^T, mix = up(p); S starts at zero.
- * The forward keeps S before every token (T x d x d); the backward runs the
- * recurrence in reverse carrying dS. */
+ * p = S uh, S <- S - inner_lr (p - uh) uh^T, mix = up(p); S starts at zero
+ * (or at a carried S given as a constant input, TmWork.state_in; the final S
+ * goes to TmWork.state_out when asked). The forward keeps S before every
+ * token (T x d x d); the backward runs the recurrence in reverse carrying
+ * dS (none flows into a given start S). */
 #include <string.h>
 
 #include "tm_internal.h"
@@ -14,7 +16,9 @@ void tm_ttt_seed_fwd(const TmModel *tm, TmWork *w, int layer, int T) {
     real *S = w->hs, *uh = S + (size_t)d * d;
     tm_act_eff(tm, w, A->xn1, T, D, A->xe1);
     tm_bitlinear_fwd(tm, layer, TM_SDOWN, A->xe1, T, A->su);
-    memset(S, 0, (size_t)d * d * sizeof(real));
+    const size_t so = tm_state_layer_off(&tm->cfg, layer);
+    if (w->state_in) memcpy(S, w->state_in + so, (size_t)d * d * sizeof(real));
+    else memset(S, 0, (size_t)d * d * sizeof(real));
     for (int t = 0; t < T; t++) {
         const real *u = A->su + (size_t)t * d;
         real *p = A->sp + (size_t)t * d;
@@ -36,6 +40,7 @@ void tm_ttt_seed_fwd(const TmModel *tm, TmWork *w, int layer, int T) {
             for (int j = 0; j < d; j++) row[j] -= r * uh[j];
         }
     }
+    if (w->state_out) memcpy(w->state_out + so, S, (size_t)d * d * sizeof(real));
     tm_act_eff(tm, w, A->sp, T, d, A->spe);
     tm_bitlinear_fwd(tm, layer, TM_SUP, A->spe, T, w->mix);
 }

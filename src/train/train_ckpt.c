@@ -63,7 +63,7 @@ static void state_to_json(const TrainState *st, JsonWriter *w) {
     snprintf(hex, sizeof hex, "%016" PRIx64, st->rng_state);
     jw_begin_object(w);
     jw_key(w, "format"); jw_string(w, "bitt-train-state");
-    jw_key(w, "version"); jw_int(w, 1);
+    jw_key(w, "version"); jw_int(w, 2);
     jw_key(w, "step"); jw_int(w, st->step);
     jw_key(w, "rng_state"); jw_string(w, hex);
     jw_key(w, "windows_drawn"); jw_int(w, (int64_t)st->windows_drawn);
@@ -86,6 +86,9 @@ static void state_to_json(const TrainState *st, JsonWriter *w) {
     jw_key(w, "save_interval"); jw_int(w, st->save_interval);
     jw_key(w, "eval_interval"); jw_int(w, st->eval_interval);
     jw_key(w, "val_windows"); jw_int(w, st->val_windows);
+    jw_key(w, "carry_state"); jw_bool(w, st->carry_state);
+    jw_key(w, "state_reset"); jw_number(w, st->state_reset);
+    jw_key(w, "val_tokens"); jw_int(w, st->val_tokens);
     jw_key(w, "data"); jw_string(w, st->data_path);
     jw_key(w, "val"); jw_string(w, st->val_path);
     jw_end_object(w);
@@ -133,7 +136,8 @@ static int write_optimizer(const char *path, const TmModel *tm, const AdamW *opt
 }
 
 int train_ckpt_save(const char *run_dir, const Model *m, const TmModel *tm, const AdamW *opt,
-                    const TrainState *st, TrainCkptHook hook, void *hook_ctx, BittError *err) {
+                    const TrainState *st, const TrainStreams *streams, TrainCkptHook hook, void *hook_ctx,
+                    BittError *err) {
     char tmp[PATH_MAX_LEN], fin[PATH_MAX_LEN], old[PATH_MAX_LEN], path[PATH_MAX_LEN];
     if (join(tmp, run_dir, "checkpoint.tmp", err) || join(fin, run_dir, "checkpoint", err) ||
         join(old, run_dir, "checkpoint.old", err))
@@ -149,12 +153,14 @@ int train_ckpt_save(const char *run_dir, const Model *m, const TmModel *tm, cons
     if (!rc && !(rc = join(path, tmp, "config.json", err))) rc = write_text(path, cfg_text, strlen(cfg_text), err);
     jw_free(&jw);
     static const char *const files[] = {"config.json", "tokenizer.json", "model.safetensors",
-                                        "optimizer.safetensors", "state.json"};
+                                        "optimizer.safetensors", "state.json", "streams.safetensors"};
+    const int n_files = streams ? 6 : 5;
     if (!rc && !(rc = join(path, tmp, files[1], err))) rc = tokenizer_save_file(m->tok, path, err);
     if (!rc && !(rc = join(path, tmp, files[2], err))) rc = write_model(path, tm, err);
     if (!rc && !(rc = join(path, tmp, files[3], err))) rc = write_optimizer(path, tm, opt, err);
     if (!rc && !(rc = join(path, tmp, files[4], err))) rc = write_state(path, st, err);
-    for (int i = 0; i < 5 && !rc; i++)
+    if (!rc && streams && !(rc = join(path, tmp, files[5], err))) rc = train_streams_save(streams, path, err);
+    for (int i = 0; i < n_files && !rc; i++)
         if (!(rc = join(path, tmp, files[i], err))) rc = sync_path(path, err);
     if (!rc) rc = sync_path(tmp, err);
     if (rc) {
@@ -237,6 +243,19 @@ static int read_state(const char *path, TrainState *st, BittError *err) {
         st->save_interval = save_iv;
         st->eval_interval = eval_iv;
         st->val_windows = (int)val_windows;
+        /* version 2 (stateful training); absent in version 1 */
+        const JsonValue *carry = json_get(r, "carry_state");
+        double reset = 0.0;
+        int64_t val_tokens = 0;
+        if (carry && carry->type != JSON_BOOL)
+            rc = bitt_fail(err, "%s: carry_state must be true or false", path);
+        st->carry_state = carry && carry->type == JSON_BOOL && carry->u.boolean;
+        if (json_get(r, "state_reset") && (!json_get_number(r, "state_reset", &reset) || !(reset >= 0 && reset <= 1)))
+            rc = bitt_fail(err, "%s: state_reset must be a probability", path);
+        if (json_get(r, "val_tokens") && !json_get_int(r, "val_tokens", 0, INT64_MAX, &val_tokens))
+            rc = bitt_fail(err, "%s: val_tokens must be an integer >= 0", path);
+        st->state_reset = (float)reset;
+        st->val_tokens = val_tokens;
     }
     json_doc_free(doc);
     return rc;

@@ -2,8 +2,9 @@
  * RUN/checkpoint/ holds config.json, tokenizer.json, model.safetensors (the
  * float32 latent weights: `bitt generate/eval/convert` take the directory
  * as a model), optimizer.safetensors (AdamW moments exp_avg.NAME and
- * exp_avg_sq.NAME) and state.json (step, RNG state, data position,
- * schedule and the run's settings).
+ * exp_avg_sq.NAME), state.json (step, RNG state, data position,
+ * schedule and the run's settings) and, for a run with carried state,
+ * streams.safetensors (each stream's position and TTT state, train_streams.h).
  *
  * Writing is atomic: everything goes to RUN/checkpoint.tmp/ (files synced),
  * then the old checkpoint is renamed to RUN/checkpoint.old, the new one into
@@ -18,6 +19,7 @@
 #include "../model/model.h"
 #include "adamw.h"
 #include "tm_model.h"
+#include "train_streams.h"
 
 typedef struct TrainState {
     int64_t step;            /* updates done */
@@ -31,6 +33,9 @@ typedef struct TrainState {
     uint64_t seed;
     int64_t save_interval, eval_interval;
     int val_windows;
+    int carry_state;         /* 1: stateful training (streams.safetensors holds the streams) */
+    float state_reset;       /* per step and stream: probability of a restart from the start state */
+    int64_t val_tokens;      /* one-pass validation over the first N validation tokens (0: off) */
     char data_fingerprint[17];
     char data_path[1024], val_path[1024];  /* as given when the run started ("" if none) */
 } TrainState;
@@ -40,8 +45,10 @@ typedef struct TrainState {
  * place), for tests that crash the process there. May be NULL. */
 typedef void (*TrainCkptHook)(void *ctx, const char *stage, int64_t step);
 
+/* streams: NULL for a run without carried state. */
 int train_ckpt_save(const char *run_dir, const Model *m, const TmModel *tm, const AdamW *opt,
-                    const TrainState *st, TrainCkptHook hook, void *hook_ctx, BittError *err);
+                    const TrainState *st, const TrainStreams *streams, TrainCkptHook hook, void *hook_ctx,
+                    BittError *err);
 
 /* Cleans up after a crash during a save: removes RUN/checkpoint.tmp, and
  * if RUN/checkpoint is missing but RUN/checkpoint.old exists, renames it
@@ -49,7 +56,10 @@ int train_ckpt_save(const char *run_dir, const Model *m, const TmModel *tm, cons
 int train_ckpt_recover(const char *run_dir, BittError *err);
 
 /* Loads RUN/checkpoint: the model (with latent weights, into tm too), the
- * optimizer (initialised here) and the state. Returns the model or NULL. */
+ * optimizer (initialised here) and the state (a version 1 state.json, from
+ * before stateful training, reads as carry_state 0, val_tokens 0). Returns
+ * the model or NULL. The streams are read with train_streams_load from
+ * RUN/checkpoint/streams.safetensors. */
 Model *train_ckpt_load(const char *run_dir, TmModel *tm, AdamW *opt, TrainState *st, BittError *err);
 
 #endif

@@ -113,8 +113,12 @@ int train_log_step(TrainLog *log, int64_t step, double loss, double lr, double t
     return line_done(log, err);
 }
 
-int train_log_eval(TrainLog *log, int64_t step, double val_loss, double val_bpb, BittError *err) {
-    fprintf(log->f, "{\"step\":%lld,\"val_loss\":%.9g,\"val_bpb\":%.9g}\n", (long long)step, val_loss, val_bpb);
+int train_log_eval(TrainLog *log, int64_t step, double val_loss, double val_bpb, double stream_loss,
+                   double stream_bpb, BittError *err) {
+    fprintf(log->f, "{\"step\":%lld,\"val_loss\":%.9g,\"val_bpb\":%.9g", (long long)step, val_loss, val_bpb);
+    if (!isnan(stream_loss))
+        fprintf(log->f, ",\"val_stream_loss\":%.9g,\"val_stream_bpb\":%.9g", stream_loss, stream_bpb);
+    fputs("}\n", log->f);
     if (push(&log->val, &log->n_val, &log->cap_val, step, val_loss) != 0) return bitt_fail(err, "out of memory");
     return line_done(log, err);
 }

@@ -1,6 +1,7 @@
 /* train_log.h: what a training run leaves for people to watch: RUN/metrics.jsonl
  * (one JSON object a line: {"step","loss","lr","tok_s"} per update,
- * {"step","val_loss","val_bpb"} per evaluation) and RUN/loss.svg, a plot of
+ * {"step","val_loss","val_bpb"[,"val_stream_loss","val_stream_bpb"]} per
+ * evaluation) and RUN/loss.svg, a plot of
  * the training loss (raw and smoothed) and the validation loss drawn by
  * this code. The history is kept in memory for the plot; a resumed run
  * reads it back, dropping lines after the checkpoint's step. */
@@ -30,7 +31,9 @@ typedef struct TrainLog {
 int train_log_open(TrainLog *log, const char *run_dir, int64_t keep_until, BittError *err);
 void train_log_close(TrainLog *log);
 int train_log_step(TrainLog *log, int64_t step, double loss, double lr, double tok_s, BittError *err);
-int train_log_eval(TrainLog *log, int64_t step, double val_loss, double val_bpb, BittError *err);
+/* stream_loss, stream_bpb: the one-pass validation, NAN when off (not written). */
+int train_log_eval(TrainLog *log, int64_t step, double val_loss, double val_bpb, double stream_loss,
+                   double stream_bpb, BittError *err);
 /* Writes RUN/loss.svg (atomically) from the history; title goes on top. */
 int train_log_plot(const TrainLog *log, const char *title, BittError *err);
 

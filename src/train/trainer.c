@@ -16,6 +16,7 @@
 #include "../util/fileio.h"
 #include "../util/threadpool.h"
 #include "train_log.h"
+#include "train_streams.h"
 
 void train_options_default(TrainOptions *o) {
     memset(o, 0, sizeof *o);
@@ -36,6 +37,9 @@ void train_options_default(TrainOptions *o) {
     o->save_interval = 500;
     o->eval_interval = 100;
     o->val_windows = 64;
+    o->carry_state = 0; /* opt-in: see docs/TRAINING.md, "Stateful training" */
+    o->state_reset = 0.01f;
+    o->val_tokens = 16384;
 }
 
 typedef struct Trainer {
@@ -50,7 +54,11 @@ typedef struct Trainer {
     int nthreads;
     float **grads;           /* one per thread */
     TmWork **works;
-    int32_t *ids;            /* batch x (context + 1) */
+    TmWork *eval_work;       /* the one-pass validation's, when its window exceeds context */
+    int eval_window;         /* its window: a multiple of the mini-batch */
+    TrainStreams streams;    /* carry_state */
+    int have_streams;
+    int32_t *ids;            /* max(batch x (context + 1), eval_window + 1) */
     double *losses;          /* per sequence */
     TrainLog log;
     int have_log;
@@ -90,6 +98,7 @@ typedef struct BatchJob {
     const int32_t *ids;
     double *losses;
     int T, n, backward;
+    TrainStreams *streams;   /* NULL: every sequence from the start state */
 } BatchJob;
 
 static void batch_worker(void *ctx, int begin, int end, int worker) {
@@ -97,15 +106,23 @@ static void batch_worker(void *ctx, int begin, int end, int worker) {
     Trainer *tr = j->tr;
     for (int s = begin; s < end; s++) {
         const int32_t *seq = j->ids + (size_t)s * (j->T + 1);
-        j->losses[s] = tm_forward(&tr->tm, tr->works[worker], seq, j->T);
+        if (j->streams) { /* from the stream's carried state (or the start), leaving the next one */
+            float *state = j->streams->state + (size_t)s * j->streams->state_floats;
+            j->losses[s] = tm_forward_state(&tr->tm, tr->works[worker], seq, j->T,
+                                            j->streams->fresh[s] ? NULL : state, state);
+        } else {
+            j->losses[s] = tm_forward(&tr->tm, tr->works[worker], seq, j->T);
+        }
         if (j->backward)
             tm_backward(&tr->tm, tr->works[worker], seq, j->T, 1.0f / (float)j->n, tr->grads[worker]);
     }
 }
 
-/* Mean loss of n sequences at ids (summed in sequence order). */
-static double run_batch(Trainer *tr, const int32_t *ids, double *losses, int n, int backward) {
-    BatchJob job = {tr, ids, losses, tr->st.context, n, backward};
+/* Mean loss of n sequences at ids (summed in sequence order); with streams,
+ * sequence s carries stream s's state. */
+static double run_batch(Trainer *tr, const int32_t *ids, double *losses, int n, int backward,
+                        TrainStreams *streams) {
+    BatchJob job = {tr, ids, losses, tr->st.context, n, backward, streams};
     parallel_for(n, 1, batch_worker, &job);
     double total = 0.0;
     for (int s = 0; s < n; s++) total += losses[s];
@@ -127,7 +144,7 @@ static int evaluate(Trainer *tr, double *loss, double *bpb) {
             uint64_t i = done + (uint64_t)s, start = n > 1 ? span * i / (n - 1) : 0;
             token_file_read(&tr->val, start, (size_t)T + 1, tr->ids + (size_t)s * (T + 1));
         }
-        total += run_batch(tr, tr->ids, tr->losses, chunk, 0) * chunk;
+        total += run_batch(tr, tr->ids, tr->losses, chunk, 0, NULL) * chunk;
         done += (uint64_t)chunk;
     }
     *loss = total / (double)n;
@@ -177,6 +194,9 @@ static int setup_new(Trainer *tr, BittError *err) {
     st->save_interval = o->save_interval;
     st->eval_interval = o->eval_interval;
     st->val_windows = o->val_windows;
+    st->carry_state = o->carry_state;
+    st->state_reset = o->state_reset;
+    st->val_tokens = o->val_tokens;
     snprintf(st->data_path, sizeof st->data_path, "%s", o->data_path ? o->data_path : "");
     snprintf(st->val_path, sizeof st->val_path, "%s", o->val_path ? o->val_path : "");
     BittRng r;
@@ -198,6 +218,7 @@ static int setup_resume(Trainer *tr, BittError *err) {
     if (o->save_interval >= 0) st->save_interval = o->save_interval;
     if (o->eval_interval >= 0) st->eval_interval = o->eval_interval;
     if (o->val_windows > 0) st->val_windows = o->val_windows;
+    if (o->val_tokens >= 0) st->val_tokens = o->val_tokens;
     if (o->data_path) snprintf(st->data_path, sizeof st->data_path, "%s", o->data_path);
     if (o->val_path) snprintf(st->val_path, sizeof st->val_path, "%s", o->val_path);
     if (o->tokenizer_path) { /* must be the run's own tokenizer */
@@ -222,8 +243,13 @@ static int setup(Trainer *tr, BittError *err) {
     if ((o->resume ? setup_resume(tr, err) : setup_new(tr, err)) != 0) return -1;
     const TrainState *st = &tr->st;
     if (st->context < 1 || st->batch < 1 || st->total_steps < 1 || st->warmup < 0 || !(st->lr > 0) ||
-        !(st->min_lr >= 0) || !(st->clip > 0))
-        return bitt_fail(err, "invalid run settings: context, batch and steps must be >= 1, lr and clip > 0, min-lr and warmup >= 0");
+        !(st->min_lr >= 0) || !(st->clip > 0) || !(st->state_reset >= 0 && st->state_reset <= 1) || st->val_tokens < 0)
+        return bitt_fail(err, "invalid run settings: context, batch and steps must be >= 1, lr and clip > 0, min-lr, "
+                              "warmup and val-tokens >= 0, state-reset in [0, 1]");
+    const int mb = tr->m->cfg.variant == TTT_LINEAR ? tr->m->cfg.mini_batch : 1;
+    if (st->carry_state && st->context % mb != 0)
+        return bitt_fail(err, "--context %d is not a multiple of the TTT mini-batch %d: a carried state must end on a "
+                              "mini-batch boundary (choose such a context, or --no-carry-state)", st->context, mb);
     const char *tok_name = o->resume ? "the run's tokenizer" : o->tokenizer_path;
     const char *data_path = st->data_path, *val_path = st->val_path[0] ? st->val_path : NULL;
     if (token_file_open(&tr->data, data_path, tr->m->tok, tok_name, err) != 0) return -1;
@@ -247,13 +273,28 @@ static int setup(Trainer *tr, BittError *err) {
     tr->nthreads = threads_set(o->threads);
     tr->grads = calloc((size_t)tr->nthreads, sizeof *tr->grads);
     tr->works = calloc((size_t)tr->nthreads, sizeof *tr->works);
-    tr->ids = malloc((size_t)st->batch * (st->context + 1) * sizeof(int32_t));
+    tr->eval_window = st->context / mb * mb > 0 ? st->context / mb * mb : mb;
+    size_t n_ids = (size_t)st->batch * (st->context + 1);
+    if (n_ids < (size_t)tr->eval_window + 1) n_ids = (size_t)tr->eval_window + 1;
+    tr->ids = malloc(n_ids * sizeof(int32_t));
     tr->losses = malloc((size_t)st->batch * sizeof(double));
     if (!tr->grads || !tr->works || !tr->ids || !tr->losses) return bitt_fail(err, "out of memory");
     for (int i = 0; i < tr->nthreads; i++) {
         tr->grads[i] = malloc(tr->tm.n_params * sizeof(float));
         if (!tr->grads[i]) return bitt_fail(err, "out of memory for the gradients");
         if (!(tr->works[i] = tm_work_init(&tr->tm, st->context, err))) return -1;
+    }
+    if (tr->eval_window > st->context && tr->have_val && st->val_tokens > 0 &&
+        !(tr->eval_work = tm_work_init(&tr->tm, tr->eval_window, err)))
+        return -1;
+    if (st->carry_state) {
+        if (train_streams_init(&tr->streams, st->batch, tm_state_floats(&tr->tm), tr->data.n_tokens, st->context,
+                               err) != 0)
+            return -1;
+        tr->have_streams = 1;
+        char path[4200];
+        snprintf(path, sizeof path, "%s/checkpoint/streams.safetensors", o->out_dir);
+        if (o->resume && train_streams_load(&tr->streams, path, err) != 0) return -1;
     }
     if (train_log_open(&tr->log, o->out_dir, o->resume ? st->step : -1, err) != 0) return -1;
     tr->have_log = 1;
@@ -265,6 +306,8 @@ static void teardown(Trainer *tr) {
         for (int i = 0; i < tr->nthreads; i++) tm_work_free(tr->works[i]);
     if (tr->grads)
         for (int i = 0; i < tr->nthreads; i++) free(tr->grads[i]);
+    tm_work_free(tr->eval_work);
+    if (tr->have_streams) train_streams_free(&tr->streams);
     free(tr->works);
     free(tr->grads);
     free(tr->ids);
@@ -285,7 +328,8 @@ static int save(Trainer *tr, BittError *err) {
              ttt_variant_name(tr->m->cfg.variant), tr->m->cfg.hidden_dim, tr->m->cfg.num_layers,
              tr->st.step, tr->st.total_steps);
     if (train_log_plot(&tr->log, title, err) != 0) return -1;
-    if (train_ckpt_save(o->out_dir, tr->m, &tr->tm, &tr->opt, &tr->st, o->hook, o->hook_ctx, err) != 0)
+    if (train_ckpt_save(o->out_dir, tr->m, &tr->tm, &tr->opt, &tr->st, tr->have_streams ? &tr->streams : NULL,
+                        o->hook, o->hook_ctx, err) != 0)
         return -1;
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/checkpoint", o->out_dir);
@@ -302,15 +346,27 @@ static int do_eval(Trainer *tr, TrainResult *res, BittError *err) {
     double vl, bpb;
     if (evaluate(tr, &vl, &bpb) != 0)
         return bitt_fail(err, "validation loss is not finite at step %" PRId64 "; stopping (the last checkpoint is kept as it was)", tr->st.step);
+    double sl = NAN, sbpb = NAN;
+    if (tr->st.val_tokens > 0) {
+        TmWork *w = tr->eval_work ? tr->eval_work : tr->works[0];
+        if (train_eval_stream(&tr->tm, w, &tr->val, tr->m->tok, (uint64_t)tr->st.val_tokens, tr->eval_window,
+                              tr->ids, &sl, &sbpb, err) != 0)
+            return bitt_fail(err, "one-pass validation failed or is not finite at step %" PRId64 "; stopping (the "
+                                  "last checkpoint is kept as it was)", tr->st.step);
+    }
     res->val_loss = vl;
     res->val_bpb = bpb;
-    if (train_log_eval(&tr->log, tr->st.step, vl, bpb, err) != 0) return -1;
+    res->val_stream_loss = sl;
+    res->val_stream_bpb = sbpb;
+    if (train_log_eval(&tr->log, tr->st.step, vl, bpb, sl, sbpb, err) != 0) return -1;
     TrainEvent ev = {0};
     ev.kind = TRAIN_EV_EVAL;
     ev.step = tr->st.step;
     ev.total = tr->st.total_steps;
     ev.val_loss = vl;
     ev.val_bpb = bpb;
+    ev.val_stream_loss = sl;
+    ev.val_stream_bpb = sbpb;
     emit(tr, ev);
     return 0;
 }
@@ -325,9 +381,10 @@ int train_run(const TrainOptions *o, TrainResult *res, BittError *err) {
     TrainState *st = &tr.st;
     const int B = st->batch, T = st->context;
     const ModelConfig *c = &tr.m->cfg;
-    info(&tr, "%s %s: D=%d L=%d H=%d V=%d, %zu parameters; %d x %d tokens a step, %d thread%s; %s: %" PRIu64 " tokens",
+    info(&tr, "%s %s: D=%d L=%d H=%d V=%d, %zu parameters; %d x %d tokens a step (%s), %d thread%s; %s: %" PRIu64 " tokens",
          o->resume ? "resuming" : "training", ttt_variant_name(c->variant),
-         c->hidden_dim, c->num_layers, c->num_heads, c->vocab_size, tr.tm.n_params, B, T, tr.nthreads,
+         c->hidden_dim, c->num_layers, c->num_heads, c->vocab_size, tr.tm.n_params, B, T,
+         st->carry_state ? "streams, state carried" : "random windows", tr.nthreads,
          tr.nthreads == 1 ? "" : "s", st->data_path, tr.data.n_tokens);
     if (o->resume) info(&tr, "resumed from %s/checkpoint at step %" PRId64 " of %" PRId64, o->out_dir, st->step, st->total_steps);
     if (o->resume && st->step >= st->total_steps) {
@@ -349,10 +406,15 @@ int train_run(const TrainOptions *o, TrainResult *res, BittError *err) {
         const double t0 = now_s();
         const int64_t step = st->step + 1;
         const float lr = lr_schedule(step, st->total_steps, st->warmup, st->lr, st->min_lr);
-        for (int s = 0; s < B; s++)
-            token_file_read(&tr.data, rng_next_u64(&tr.rng) % span, (size_t)T + 1, tr.ids + (size_t)s * (T + 1));
+        if (tr.have_streams) {
+            train_streams_next(&tr.streams, &tr.rng, st->state_reset, &tr.data, T, tr.ids);
+        } else {
+            for (int s = 0; s < B; s++)
+                token_file_read(&tr.data, rng_next_u64(&tr.rng) % span, (size_t)T + 1, tr.ids + (size_t)s * (T + 1));
+        }
         for (int i = 0; i < tr.nthreads; i++) memset(tr.grads[i], 0, tr.tm.n_params * sizeof(float));
-        const double loss = run_batch(&tr, tr.ids, tr.losses, B, 1);
+        const double loss = run_batch(&tr, tr.ids, tr.losses, B, 1, tr.have_streams ? &tr.streams : NULL);
+        if (tr.have_streams) train_streams_advance(&tr.streams, tr.data.n_tokens, T);
         float *g = tr.grads[0];
         for (int i = 1; i < tr.nthreads; i++)
             for (size_t k = 0; k < tr.tm.n_params; k++) g[k] += tr.grads[i][k];

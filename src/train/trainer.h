@@ -1,9 +1,13 @@
-/* trainer.h: the training loop behind `bitt train` (SPEC 5): random windows
- * of `context` + 1 tokens from a token file (seeded generator), batches
+/* trainer.h: the training loop behind `bitt train` (SPEC 5): each step a
+ * batch of windows of `context` + 1 tokens from a token file: by default
+ * windows at random offsets, each from the start state (seeded generator),
+ * or (carry_state 1) B streams reading consecutive windows with the TTT
+ * state carried from one window to the next (train_streams.h); batches
  * split over threads (one gradient buffer per thread, summed in a fixed
  * order, so a run is reproducible for a given thread count), AdamW with
  * clipping and a warmup + cosine schedule, validation loss and bits per
- * byte, metrics.jsonl + loss.svg, and atomic checkpoints from which
+ * byte (windowed, and in one pass with the state carried as `bitt eval`
+ * scores), metrics.jsonl + loss.svg, and atomic checkpoints from which
  * `resume` continues exactly. Progress is reported through a callback; the
  * library prints nothing itself. */
 #ifndef BITT_TRAINER_H
@@ -18,14 +22,14 @@
 typedef enum TrainEventKind {
     TRAIN_EV_INFO,   /* text: a line of information */
     TRAIN_EV_STEP,   /* an update done: step, total, loss, lr, tok_s, eta_s */
-    TRAIN_EV_EVAL,   /* validation: step, val_loss, val_bpb */
+    TRAIN_EV_EVAL,   /* validation: step, val_loss, val_bpb, val_stream_loss/bpb (NAN if off) */
     TRAIN_EV_SAVED   /* a checkpoint written: step, text = its directory */
 } TrainEventKind;
 
 typedef struct TrainEvent {
     TrainEventKind kind;
     int64_t step, total;
-    double loss, lr, tok_s, eta_s, val_loss, val_bpb;
+    double loss, lr, tok_s, eta_s, val_loss, val_bpb, val_stream_loss, val_stream_bpb;
     const char *text;
 } TrainEvent;
 
@@ -36,12 +40,15 @@ typedef struct TrainOptions {
     TttVariant variant;
     /* run (new runs; a resumed run takes them from its checkpoint) */
     int context, batch;
+    int carry_state;         /* 1: stateful training; 0 (default): every window from the start state */
+    float state_reset;       /* carried state: restart probability per step and stream (default 0.01) */
     int64_t steps, warmup;   /* steps also extends or shortens a resumed run when > 0 */
     float lr, min_lr, weight_decay, clip;
     uint64_t seed;
     /* either: a resumed run keeps its own unless these are >= 0 (paths: non-NULL) */
     int64_t save_interval, eval_interval;
     int val_windows;         /* windows of the validation file scored per evaluation */
+    int64_t val_tokens;      /* one-pass validation over the first N tokens (default 16384, 0 off; -1: the run's own) */
     int threads;             /* 0: all cores */
     int resume;
     volatile sig_atomic_t *stop;       /* set (e.g. by SIGINT): save and return */
@@ -59,7 +66,7 @@ void train_options_default(TrainOptions *o);
 
 typedef struct TrainResult {
     int64_t step;            /* updates done in total */
-    double loss, val_loss, val_bpb, tok_s;
+    double loss, val_loss, val_bpb, val_stream_loss, val_stream_bpb, tok_s;
     int interrupted;         /* stopped by o->stop (after saving) */
 } TrainResult;
 

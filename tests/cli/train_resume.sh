@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# cli_train_resume: `bitt train` checkpoints survive crashes. A run killed
-# with SIGKILL in the middle of training, then during a checkpoint write
-# (files written, nothing renamed), then between the two renames, and
-# resumed each time, logs exactly the losses of an uninterrupted run. Also:
+# cli_train_resume: `bitt train` checkpoints survive crashes. A run with
+# carried TTT state (streams, with frequent restarts so that the restart
+# draws matter too) killed with SIGKILL in the middle of training, then
+# during a checkpoint write (files written, nothing renamed), then between
+# the two renames, and resumed each time, logs exactly the losses of an
+# uninterrupted run; so does a --no-carry-state run killed once. Also:
 # Ctrl-C saves and exits 130, a NaN loss stops without a broken checkpoint,
 # the run directory's checkpoint works as a model, and bad uses fail clearly.
 # The kills are made deterministic by the test hook BITT_TRAIN_TEST_CRASH
@@ -17,12 +19,13 @@ run_ok "$BITT" prepare --tokenizer tok.json --input val.txt --out val.bin --quie
 
 ARGS=(--data train.bin --val val.bin --tokenizer tok.json --dim 32 --layers 2 --heads 2 --mini-batch 8
       --context 32 --batch 4 --steps 24 --warmup 4 --lr 3e-3 --save-interval 8 --eval-interval 8
-      --threads 2 --device cpu)
+      --threads 2 --device cpu --carry-state --state-reset 0.1 --val-tokens 2000)
 
 # the uninterrupted run
 run_ok "$BITT" train "${ARGS[@]}" --out A
-[[ -f A/checkpoint/model.safetensors && -f A/checkpoint/optimizer.safetensors && -f A/checkpoint/state.json ]] \
-    || fail "A/checkpoint is incomplete"
+[[ -f A/checkpoint/model.safetensors && -f A/checkpoint/optimizer.safetensors && -f A/checkpoint/state.json &&
+   -f A/checkpoint/streams.safetensors ]] || fail "A/checkpoint is incomplete"
+grep -q '"carry_state": true' A/checkpoint/state.json || fail "A is not a carried-state run"
 [[ -s A/loss.svg ]] && grep -q "<svg" A/loss.svg && grep -q "polyline" A/loss.svg || fail "A/loss.svg is not a plot"
 ok
 python3 - A/metrics.jsonl <<'PY' || fail "metrics.jsonl of A is wrong"
@@ -33,7 +36,7 @@ evals = [r for r in rows if "val_loss" in r]
 assert [r["step"] for r in steps] == list(range(1, 25)), steps
 assert all(set(r) == {"step", "loss", "lr", "tok_s"} for r in steps)
 assert [r["step"] for r in evals] == [8, 16, 24], evals
-assert all(set(r) == {"step", "val_loss", "val_bpb"} for r in evals)
+assert all(set(r) == {"step", "val_loss", "val_bpb", "val_stream_loss", "val_stream_bpb"} for r in evals), evals
 assert steps[-1]["loss"] < steps[0]["loss"] - 0.3, (steps[0], steps[-1])
 assert abs(steps[-1]["lr"] - 1e-5) < 1e-9
 PY
@@ -66,6 +69,22 @@ diff <(strip A/metrics.jsonl) <(strip B/metrics.jsonl) >/dev/null || {
 ok
 cmp A/checkpoint/model.safetensors B/checkpoint/model.safetensors || fail "final weights differ"
 cmp A/checkpoint/optimizer.safetensors B/checkpoint/optimizer.safetensors || fail "final moments differ"
+ok
+# without carried state: killed at step 13 and resumed, same losses
+expect_fail "contradicting flags" "contradict" "$BITT" train "${ARGS[@]}" --no-carry-state --out X
+NC=("${ARGS[@]/--carry-state/--no-carry-state}")
+run_ok "$BITT" train "${NC[@]}" --val-tokens 0 --out NA
+[[ ! -e NA/checkpoint/streams.safetensors ]] && grep -q '"carry_state": false' NA/checkpoint/state.json \
+    || fail "NA should be a run without carried state"
+if grep -q val_stream NA/metrics.jsonl; then fail "--val-tokens 0 still logged a one-pass validation"; fi
+rc=0
+BITT_TRAIN_TEST_CRASH=step:13 "$BITT" train "${NC[@]}" --val-tokens 0 --out NB >/dev/null 2>err || rc=$?
+[[ $rc -eq 137 ]] || fail "expected the process to die of SIGKILL (137), got $rc"
+run_ok "$BITT" train --out NB --resume
+diff <(strip NA/metrics.jsonl) <(strip NB/metrics.jsonl) >/dev/null || fail "no-carry run: resumed losses differ"
+if cmp -s <(strip A/metrics.jsonl | grep -v val_) <(strip NA/metrics.jsonl | grep -v val_); then
+    fail "carried and independent windows gave the same losses"
+fi
 ok
 # a finished run has nothing left to do; --steps extends it
 run_ok "$BITT" train --out B --resume
@@ -108,6 +127,8 @@ grep -q '"step": 1,' N/checkpoint/state.json || fail "NaN: expected the good che
 expect_fail "existing run" "already holds a training run" "$BITT" train "${ARGS[@]}" --out A
 expect_fail "resume nothing" "no checkpoint" "$BITT" train --out empty --resume
 expect_fail "change dim" "cannot change when resuming" "$BITT" train --out A --resume --dim 64
+expect_fail "change carry" "cannot change when resuming" "$BITT" train --out A --resume --no-carry-state
+expect_fail "context vs mini-batch" "multiple of the TTT mini-batch" "$BITT" train "${ARGS[@]}" --context 30 --out G
 expect_fail "device cuda" "no CUDA" "$BITT" train "${ARGS[@]}" --out D --device cuda
 run_ok "$BITT" tokenizer train --input val.txt --vocab 280 --out tok2.json
 expect_fail "other tokenizer" "fingerprint|tokenizer" "$BITT" train "${ARGS[@]}" --tokenizer tok2.json --out E
