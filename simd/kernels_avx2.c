@@ -26,8 +26,10 @@
 
 #include "kernels_avx2_internal.h"
 
-/* Products smaller than this many multiply-adds run on one thread. */
-#define PARALLEL_MIN_WORK (1 << 16)
+/* Products smaller than this many multiply-adds run on one thread: below
+ * it (a 256 x 256 BitLinear for one token takes about a microsecond) the
+ * hand-off to the pool costs more than the split saves. */
+#define PARALLEL_MIN_WORK (1 << 18)
 
 #define AVX2 __attribute__((target("avx2,fma")))
 #define AVX2_INLINE __attribute__((target("avx2,fma"), always_inline)) static inline

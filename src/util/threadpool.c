@@ -18,7 +18,10 @@ int threads_available(void) { return 1; }
 #include <unistd.h>
 
 #define MAX_THREADS 64
-#define SPIN_ROUNDS 20000
+/* Polls of the job counter before a waiting worker sleeps (about 1-2 ms):
+ * the gaps between parallel products in a decode step are tens of
+ * microseconds, far shorter than a sleep/wake round trip. */
+#define SPIN_ROUNDS 1000000
 
 typedef struct Job {
     ParallelFn fn;
