@@ -30,7 +30,7 @@ for t in 1 2; do
 done
 bench "scalar reference, int8 lm_head, 1T" --threads 1 --kernels scalar --lm-head int8 --contexts none
 bench "scalar reference, f32 lm_head, 1T" --threads 1 --kernels scalar --contexts none
-bench "long context, packed best, int8 lm_head, 1T" --threads 1 --lm-head int8 --contexts 128,1k,8k,32k
+bench "long context, packed best, int8 lm_head, 1T" --threads 1 --lm-head int8 --contexts 128,1k,8k,32k --gen-tokens 256
 
 python3 - "$dir/results.jsonl" <<'PY'
 import json, sys

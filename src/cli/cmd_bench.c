@@ -88,11 +88,12 @@ static int bench_model(Model *m, const BenchOptions *o, double *prefill_tok_s, d
     int32_t *ids = malloc((size_t)(max_n > 0 ? max_n : 1) * sizeof *ids);
     float *logits = malloc((size_t)V * sizeof *logits);
     double *pre = malloc((size_t)o->runs * sizeof *pre), *dec = malloc((size_t)o->runs * sizeof *dec);
+    double *ctx_dec = malloc((size_t)(o->n_contexts + 1) * o->runs * sizeof *ctx_dec);
     Session s;
     Sampler smp;
     SamplingParams sp = {0.8f, 40, 0.95f, 42};
     int rc = -1, have_session = 0, have_sampler = 0;
-    if (!ids || !logits || !pre || !dec) {
+    if (!ids || !logits || !pre || !dec || !ctx_dec) {
         bitt_fail(err, "out of memory");
         goto done;
     }
@@ -116,15 +117,18 @@ static int bench_model(Model *m, const BenchOptions *o, double *prefill_tok_s, d
     }
     *prefill_tok_s = bench_median(pre, o->runs);
     *decode_tok_s = bench_median(dec, o->runs);
-    for (int c = 0; c < o->n_contexts; c++) {
-        for (int r = 0; r < o->runs; r++) {
+    /* contexts interleaved run by run, so a slow spell of the machine
+     * does not land on one context only */
+    for (int r = 0; r < o->runs && o->n_contexts > 0; r++)
+        for (int c = 0; c < o->n_contexts; c++) {
             if (run_once(&s, &smp, ids, o->contexts[c], o->gen_tokens, logits, &tp, &td, err) != 0)
                 goto done;
-            dec[r] = td > 0 ? o->gen_tokens / td : 0;
+            ctx_dec[(size_t)c * o->runs + r] = td > 0 ? o->gen_tokens / td : 0;
+            ctx[c].rss_bytes = bench_rss_bytes();
         }
+    for (int c = 0; c < o->n_contexts; c++) {
         ctx[c].context = o->contexts[c];
-        ctx[c].decode_tok_s = bench_median(dec, o->runs);
-        ctx[c].rss_bytes = bench_rss_bytes();
+        ctx[c].decode_tok_s = bench_median(ctx_dec + (size_t)c * o->runs, o->runs);
     }
     rc = 0;
 done:
@@ -134,6 +138,7 @@ done:
     free(logits);
     free(pre);
     free(dec);
+    free(ctx_dec);
     return rc;
 }
 
