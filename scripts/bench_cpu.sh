@@ -5,12 +5,16 @@
 # the dense float32 baseline (--dense-f32) and the scalar reference, at 1
 # and 2 threads, then decode speed and RSS at contexts 128, 1k, 8k and 32k.
 # Model: a random 256-dim, 8-layer, 16,384-vocab .bitt v2 (or MODEL=path).
-# Usage: bash scripts/bench_cpu.sh     (RUNS=5 by default; medians)
+# The configurations take turns: ROUNDS rounds, each running every
+# configuration once (RUNS runs, their median); a figure is the median over
+# the rounds, so a slow spell of a shared machine hits all of them alike.
+# Usage: bash scripts/bench_cpu.sh     (ROUNDS=5, RUNS=3 by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bitt=./build/bitt
 [ -x "$bitt" ] || { cmake --preset native >/dev/null && cmake --build --preset native >/dev/null; }
-runs=${RUNS:-5}
+runs=${RUNS:-3}
+rounds=${ROUNDS:-5}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 model=${MODEL:-$dir/m.bitt}
@@ -18,29 +22,43 @@ model=${MODEL:-$dir/m.bitt}
 
 bench() {  # name, then bench flags
   local name=$1; shift
-  echo "  $name" >&2
   $bitt bench --model "$model" --runs "$runs" --json "$@" | sed "s/^{/{\"name\":\"$name\",/" >> "$dir/results.jsonl"
 }
-echo "running (each line is one configuration, $runs runs each):" >&2
-for t in 1 2; do
-  bench "packed best, int8 lm_head, ${t}T" --threads $t --lm-head int8 --contexts none
-  bench "packed best, f32 lm_head, ${t}T" --threads $t --contexts none
-  bench "packed avx2 (maddubs), int8 lm_head, ${t}T" --threads $t --kernels avx2 --lm-head int8 --contexts none
-  bench "dense float32 baseline, ${t}T" --threads $t --dense-f32 --contexts none
+for round in $(seq 1 "$rounds"); do
+  echo "round $round of $rounds" >&2
+  for t in 1 2; do
+    bench "packed best, int8 lm_head, ${t}T" --threads $t --lm-head int8 --contexts none
+    bench "packed best, f32 lm_head, ${t}T" --threads $t --contexts none
+    bench "packed avx2 (maddubs), int8 lm_head, ${t}T" --threads $t --kernels avx2 --lm-head int8 --contexts none
+    bench "dense float32 baseline, ${t}T" --threads $t --dense-f32 --contexts none
+  done
+  bench "scalar reference, int8 lm_head, 1T" --threads 1 --kernels scalar --lm-head int8 --contexts none
+  bench "scalar reference, f32 lm_head, 1T" --threads 1 --kernels scalar --contexts none
+  bench "long context, packed best, int8 lm_head, 1T" --threads 1 --lm-head int8 --contexts 128,1k,8k,32k --gen-tokens 256
 done
-bench "scalar reference, int8 lm_head, 1T" --threads 1 --kernels scalar --lm-head int8 --contexts none
-bench "scalar reference, f32 lm_head, 1T" --threads 1 --kernels scalar --contexts none
-bench "long context, packed best, int8 lm_head, 1T" --threads 1 --lm-head int8 --contexts 128,1k,8k,32k --gen-tokens 256
 
 python3 - "$dir/results.jsonl" <<'PY'
 import json, sys
-rows = [json.loads(l) for l in open(sys.argv[1])]
+from statistics import median
+raw = [json.loads(l) for l in open(sys.argv[1])]
+names = list(dict.fromkeys(r["name"] for r in raw))
+rows = []
+for n in names:  # medians over the rounds, field by field
+    rs = [r for r in raw if r["name"] == n]
+    m = dict(rs[0])
+    for k in ("decode_tok_s", "prefill_tok_s", "peak_rss_bytes", "load_s", "rss_loaded_bytes", "rss_before_load_bytes", "rss_ready_bytes"):
+        m[k] = median(r[k] for r in rs)
+    m["contexts"] = [dict(c, decode_tok_s=median(r["contexts"][i]["decode_tok_s"] for r in rs),
+                          rss_bytes=max(r["contexts"][i]["rss_bytes"] for r in rs))
+                     for i, c in enumerate(rs[0]["contexts"])]
+    m["rounds"] = len(rs)
+    rows.append(m)
 by = {r["name"]: r for r in rows}
 first = rows[0]
 print(f"\nmodel: D={first['config']['dim']} L={first['config']['layers']} V={first['config']['vocab']} "
       f"{first['config']['variant']}, {first['params']:,} params, .bitt v{first['bitt_version']} of "
       f"{first['model_bytes']/1e6:.1f} MB; prompt {first['prompt_tokens']} tokens, decode {first['gen_tokens']} tokens, "
-      f"medians of {first['runs']} runs\n")
+      f"medians of {first['rounds']} rounds of {first['runs']} runs\n")
 print(f"| configuration | kernels | threads | decode tok/s | prefill tok/s | prefill/decode | peak RSS MB |")
 print(f"| --- | --- | --- | --- | --- | --- | --- |")
 for r in rows:
