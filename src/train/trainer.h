@@ -37,6 +37,7 @@ typedef struct TrainOptions {
     const char *data_path, *val_path, *tokenizer_path, *out_dir; /* data, val: a resumed run's own if NULL */
     /* model (new runs) */
     int dim, layers, heads, mini_batch, act_quant;
+    float base_lr;           /* TTT-Linear inner step scale (0: the default 1.0) */
     TttVariant variant;
     /* run (new runs; a resumed run takes them from its checkpoint) */
     int context, batch;

@@ -133,4 +133,11 @@ expect_fail "device cuda" "no CUDA" "$BITT" train "${ARGS[@]}" --out D --device 
 run_ok "$BITT" tokenizer train --input val.txt --vocab 280 --out tok2.json
 expect_fail "other tokenizer" "fingerprint|tokenizer" "$BITT" train "${ARGS[@]}" --tokenizer tok2.json --out E
 expect_fail "missing data" "cannot be read|missing" "$BITT" train --data nope.bin --tokenizer tok.json --out F
+expect_fail "bad base-lr" "base-lr" "$BITT" train "${ARGS[@]}" --base-lr -1 --out H
+expect_fail "change base-lr" "cannot change when resuming" "$BITT" train --out A --resume --base-lr 0.5
+
+# --base-lr reaches the model's config (and so the checkpoint and the .bitt file)
+run_ok "$BITT" train "${ARGS[@]}" --steps 2 --base-lr 0.25 --out B25
+run_ok "$BITT" inspect B25/checkpoint --json
+jcheck out 'abs(d["config"]["base_lr"] - 0.25) < 1e-7'
 finish
