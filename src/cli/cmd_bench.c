@@ -205,10 +205,12 @@ int cmd_bench(int argc, char **argv) {
         return cli_fail("bench", "give either --model or the dimensions of a random model");
     threads_set(threads);
 
-    char tmp_dir[] = "/tmp/bitt-bench-XXXXXX", tmp_path[64];
+    char tmp_dir[4096], tmp_path[4200];
     int made_tmp = 0;
     if (!model_path) {
-        if (!mkdtemp(tmp_dir)) return cli_fail("bench", "cannot create a temporary directory");
+        const char *base = getenv("TMPDIR");
+        snprintf(tmp_dir, sizeof tmp_dir, "%s/bitt-bench-XXXXXX", base && *base ? base : "/tmp");
+        if (!mkdtemp(tmp_dir)) return cli_fail("bench", "cannot create a temporary directory in %s", base && *base ? base : "/tmp");
         made_tmp = 1;
         snprintf(tmp_path, sizeof tmp_path, "%s/random.bitt", tmp_dir);
         if (write_random_model(tmp_path, dim, layers, heads, vocab, variant) != 0) {
