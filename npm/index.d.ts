@@ -43,6 +43,8 @@ export interface GenerateOptions {
 export interface LoadOptions {
   /** Where bitt.wasm is, if not next to index.js: URL, path (Node), bytes or a compiled module. */
   wasm?: string | URL | ArrayBuffer | Uint8Array | WebAssembly.Module;
+  /** 'f32' (default) or 'int8': logits through int8 rows with per-row scales, a quarter of the bytes per token (as `bitt generate --lm-head int8`). */
+  lmHead?: 'f32' | 'int8';
 }
 
 export declare class Model {

@@ -447,9 +447,15 @@ class Model {
  * Loads a .bitt model (v1 or v2) from a URL string, a file path (Node), an
  * ArrayBuffer or a Uint8Array. options.wasm: where bitt.wasm is, if not next
  * to this file (URL, path, bytes or a compiled WebAssembly.Module).
+ * options.lmHead: 'f32' (default) or 'int8' (logits through int8 rows: a
+ * quarter of the bytes per token, as `bitt generate --lm-head int8`).
  */
 export async function loadModel(source, options = {}) {
   if (options === null || typeof options !== 'object') throw new TypeError(`loadModel: options must be an object (got ${describe(options)})`);
+  for (const k of Object.keys(options))
+    if (k !== 'wasm' && k !== 'lmHead') throw new TypeError(`loadModel: unknown option '${k}'`);
+  const lmHead = options.lmHead ?? 'f32';
+  if (lmHead !== 'f32' && lmHead !== 'int8') throw new TypeError(`loadModel: lmHead must be 'f32' or 'int8' (got ${describe(lmHead)})`);
   const bytes = await readSource(source, 'loadModel');
   const rt = await runtimeFor(options.wasm);
   const p = rt.copyIn(bytes, 'loadModel: the model file');
@@ -460,6 +466,11 @@ export async function loadModel(source, options = {}) {
     rt.x.bw_free(p);
   }
   if (!model) throw new Error(`loadModel: ${rt.lastError()}`);
+  if (lmHead === 'int8' && !rt.x.bw_model_set_lm_head_int8(model, 1)) {
+    const msg = rt.lastError();
+    rt.x.bw_model_free(model);
+    throw new Error(`loadModel: ${msg}`);
+  }
   const session = rt.x.bw_session_new(model);
   if (!session) {
     const msg = rt.lastError();

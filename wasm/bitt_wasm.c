@@ -52,6 +52,17 @@ EXPORT bitt_model *bw_model_load(const void *data, uint32_t len) {
 
 EXPORT void bw_model_free(bitt_model *m) { bitt_model_free(m); }
 
+/* on = 1: logits through an int8 copy of lm_head (per-row scales), a quarter
+ * of the bytes per token; 0: the float matrix. 1 on success. */
+EXPORT int bw_model_set_lm_head_int8(bitt_model *m, int on) {
+    BittError err;
+    if (bitt_model_set_lm_head_int8(m, on, &err) != 0) {
+        set_error(&err);
+        return 0;
+    }
+    return 1;
+}
+
 /* {"config", "params", "bitt_version", "state_bytes"} as malloc'd JSON text. */
 EXPORT char *bw_model_info(const bitt_model *m) {
     char *json = bitt_model_info_json(m);

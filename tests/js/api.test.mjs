@@ -84,6 +84,8 @@ test('loadModel sources, cancellation, bad input', async (t) => {
     await assert.rejects(loadModel(42), { name: 'TypeError', message: /loadModel: expected a URL string, a file path, an ArrayBuffer or a Uint8Array \(got a number\)/ });
     await assert.rejects(loadModel({}), TypeError);
     await assert.rejects(loadModel(''), /empty string/);
+    await assert.rejects(loadModel(path, { lmHead: 'f16' }), { name: 'TypeError', message: /lmHead must be 'f32' or 'int8'/ });
+    await assert.rejects(loadModel(path, { lmhead: 'int8' }), { name: 'TypeError', message: /unknown option 'lmhead'/ });
     assert.throws(() => model.generate(123), { name: 'TypeError', message: /prompt must be a string/ });
     assert.throws(() => model.generate('x', { maxTokens: -1 }), /maxTokens must be >= 0/);
     assert.throws(() => model.generate('x', { maxTokens: 1.5 }), /maxTokens must be an integer/);

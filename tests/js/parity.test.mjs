@@ -58,6 +58,19 @@ test('package vs native CLI on random v1/v2 models', async (t) => {
       assert.ok(native.tokens > 0);
     });
 
+    await t.test(`${name}: int8 lm_head: greedy 128 tokens identical to the CLI's --lm-head int8`, async () => {
+      const m8 = await loadModel(readFileSync(path), { lmHead: 'int8' });
+      try {
+        const prompt = 'The little dog';
+        const wasm = await collect(m8.generate(prompt, { maxTokens: 128, temperature: 0 }));
+        const native = bittJson(['generate', '--model', path, '--prompt', prompt, '--max-tokens', '128', '--temp', '0',
+          '--lm-head', 'int8']);
+        assert.equal(wasm, native.text);
+      } finally {
+        m8.dispose();
+      }
+    });
+
     await t.test(`${name}: sampled text for a seed`, async () => {
       for (const [seed, temp, topK, topP] of [[7, 0.9, 50, 0.9], [123456789, 1.2, 0, 1]]) {
         model.reset();
