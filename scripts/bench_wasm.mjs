@@ -4,7 +4,8 @@
 // --threads 1 --kernels avx2`), on the same random .bitt v2 model (256-dim,
 // 8 layers, 16,384-token vocabulary), rounds interleaved in one run, medians
 // reported; plus the size of bitt.wasm and of the unpacked npm package.
-// Usage: node scripts/bench_wasm.mjs [--rounds N] [--json]
+// Usage: node scripts/bench_wasm.mjs [--rounds N] [--lm-head f32|int8] [--json]
+//   --lm-head int8: both sides compute the logits through the int8 lm_head.
 //   env BITT_CLI: the native CLI (default build/bitt); needs npm/bitt.wasm.
 //   env BITT_WASM_BASELINE: another bitt.wasm (e.g. a copy from before a
 //   change), measured in the same interleaved rounds and reported beside it.
@@ -24,6 +25,8 @@ const CLI = resolve(process.env.BITT_CLI || join(ROOT, 'build', 'bitt'));
 const args = process.argv.slice(2);
 const rounds = args.includes('--rounds') ? Number(args[args.indexOf('--rounds') + 1]) : 5;
 const json = args.includes('--json');
+const lmHead = args.includes('--lm-head') ? args[args.indexOf('--lm-head') + 1] : 'f32';
+if (lmHead !== 'f32' && lmHead !== 'int8') throw new Error(`--lm-head must be f32 or int8 (got ${lmHead})`);
 const PROMPT_TOKENS = 512, GEN_TOKENS = 128;
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
@@ -33,9 +36,9 @@ const dir = mkdtempSync(join(tmpdir(), 'bitt-bench-wasm-'));
 try {
   const modelPath = join(dir, 'bench.bitt');
   run(CLI, ['init', '--out', modelPath, '--dim', '256', '--layers', '8', '--vocab', '16384', '--packed']);
-  const model = await loadModel(modelPath);
+  const model = await loadModel(modelPath, { lmHead });
   const BASE = process.env.BITT_WASM_BASELINE ? resolve(process.env.BITT_WASM_BASELINE) : null;
-  const baseModel = BASE ? await loadModel(modelPath, { wasm: BASE }) : null;
+  const baseModel = BASE ? await loadModel(modelPath, { wasm: BASE, lmHead }) : null;
 
   // a text of about PROMPT_TOKENS tokens: decoded random ids, cut at PROMPT_TOKENS after re-encoding
   let seed = 7;
@@ -53,7 +56,8 @@ try {
     return { prefill: n0 / ((t1 - t0) / 1000), decode: (model.tokens - n0) / ((t2 - t1) / 1000), promptTokens: n0 };
   };
   const nativeOnce = (kernels) => JSON.parse(run(CLI, ['bench', '--model', modelPath, '--threads', '1', '--kernels', kernels,
-    '--prompt-tokens', String(PROMPT_TOKENS), '--gen-tokens', String(GEN_TOKENS), '--contexts', 'none', '--runs', '3', '--json']));
+    '--prompt-tokens', String(PROMPT_TOKENS), '--gen-tokens', String(GEN_TOKENS), '--contexts', 'none', '--runs', '3',
+    '--lm-head', lmHead, '--json']));
 
   await wasmOnce(model); // warm-up: compile tiers, page in
   if (baseModel) await wasmOnce(baseModel);
@@ -70,7 +74,7 @@ try {
   if (baseModel) baseModel.dispose();
   const pack = JSON.parse(run('npm', ['pack', '--dry-run', '--json', join(ROOT, 'npm')]))[0];
   const result = {
-    model: '256-dim, 8 layers, 16,384 vocab, random, .bitt v2',
+    model: `256-dim, 8 layers, 16,384 vocab, random, .bitt v2, ${lmHead} lm_head`,
     rounds,
     native_avx2_1thread: { decode_tok_s: median(n.map((x) => x.decode_tok_s)), prefill_tok_s: median(n.map((x) => x.prefill_tok_s)) },
     wasm_node: { decode_tok_s: median(w.map((x) => x.decode)), prefill_tok_s: median(w.map((x) => x.prefill)), prompt_tokens: promptTokens },
