@@ -10,6 +10,8 @@ export interface ModelConfig {
   num_heads: number;
   mini_batch: number;
   base_lr: number;
+  /** Present only when < 1: the TTT-Linear memory's pull back toward its start after each mini-batch (docs/TTT_MEMORY.md). */
+  state_decay?: number;
   inner_lr: number;
   act_quant: 'int8' | 'none';
   rms_eps: number;

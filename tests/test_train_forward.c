@@ -5,7 +5,8 @@
  * early token changes the loss of later mini-batches). Stateful training:
  * a training forward of window 2 started from the state window 1 left
  * (tm_forward_state) gives the inference engine's probabilities and loss
- * for those tokens when it is fed both windows in sequence. */
+ * for those tokens when it is fed both windows in sequence. The linear
+ * cases run once more with state_decay 0.85 (docs/TTT_MEMORY.md). */
 #include <stdlib.h>
 
 #include "test_model_util.h"
@@ -36,12 +37,13 @@ static double session_loss(const Model *m, const int32_t *ids, int T) {
     return total / T;
 }
 
-static void compare(TttVariant variant, int act_quant) {
+static void compare(TttVariant variant, int act_quant, float decay) {
     BittError err;
     enum { T = 90 }; /* more than one session chunk, 5 mini-batches + a partial one */
     Model *m = make_random_model(300, 64, 2, variant, act_quant, 16, 11);
     CHECK(m != NULL);
     if (!m) return;
+    m->cfg.state_decay = decay;
     int32_t ids[T + 1];
     make_ids(ids, T + 1, 300, 5);
     TmModel tm;
@@ -52,8 +54,8 @@ static void compare(TttVariant variant, int act_quant) {
     const double infer = session_loss(m, ids, T);
     CHECK_MSG(fabs(train - infer) < 2e-4 * fabs(infer), "%s act_quant=%d: training loss %.7f, inference %.7f",
               ttt_variant_name(variant), act_quant, train, infer);
-    printf("%-6s act_quant=%d: training forward %.7f, inference %.7f\n", ttt_variant_name(variant),
-           act_quant, train, infer);
+    printf("%-6s act_quant=%d decay=%.2f: training forward %.7f, inference %.7f\n", ttt_variant_name(variant),
+           act_quant, (double)decay, train, infer);
     if (variant != TTT_NONE) {
         int32_t ids2[T + 1];
         memcpy(ids2, ids, sizeof ids);
@@ -69,12 +71,13 @@ static void compare(TttVariant variant, int act_quant) {
 
 /* Window 1 (48 tokens, 3 mini-batches) then window 2 (42 tokens, from
  * window 1's final state) in training, against one Session over all 90. */
-static void compare_carried(TttVariant variant, int act_quant) {
+static void compare_carried(TttVariant variant, int act_quant, float decay) {
     BittError err;
     enum { T1 = 48, T2 = 42, T = T1 + T2 };
     Model *m = make_random_model(300, 64, 2, variant, act_quant, 16, 13);
     CHECK(m != NULL);
     if (!m) return;
+    m->cfg.state_decay = decay;
     int32_t ids[T + 1];
     make_ids(ids, T + 1, 300, 9);
     TmModel tm;
@@ -114,8 +117,8 @@ static void compare_carried(TttVariant variant, int act_quant) {
         const double fresh = tm_forward(&tm, w, ids + T1, T2);
         CHECK_MSG(fabs(fresh - win2) > 1e-4, "%s: the carried state changed nothing", ttt_variant_name(variant));
     }
-    printf("%-6s act_quant=%d: window 2 from window 1's state %.7f, inference over both %.7f (max |dp| %.1e)\n",
-           ttt_variant_name(variant), act_quant, win2, infer, worst);
+    printf("%-6s act_quant=%d decay=%.2f: window 2 from window 1's state %.7f, inference over both %.7f "
+           "(max |dp| %.1e)\n", ttt_variant_name(variant), act_quant, (double)decay, win2, infer, worst);
     session_free(&s);
     free(logits);
     free(state);
@@ -128,8 +131,12 @@ int main(void) {
     const TttVariant variants[3] = {TTT_LINEAR, TTT_SEED, TTT_NONE};
     for (int v = 0; v < 3; v++)
         for (int q = 0; q <= 1; q++) {
-            compare(variants[v], q);
-            compare_carried(variants[v], q);
+            compare(variants[v], q, 1.0f);
+            compare_carried(variants[v], q, 1.0f);
         }
+    for (int q = 0; q <= 1; q++) {
+        compare(TTT_LINEAR, q, 0.85f);
+        compare_carried(TTT_LINEAR, q, 0.85f);
+    }
     return test_main_end("test_train_forward");
 }

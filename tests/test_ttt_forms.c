@@ -2,8 +2,11 @@
  * the TTT mixer give the same logits: 37 tokens in one prefill == token by
  * token == 21 in a prefill then 16 single tokens (a partial mini-batch
  * carried in the state); also for a mini-batch that does not divide the
- * chunk size, for the seed and none variants, and with activation
- * quantisation on and off. */
+ * chunk size, for the seed and none variants, with activation
+ * quantisation on and off, and with state_decay < 1. Also the reason for
+ * state_decay (docs/TTT_MEMORY.md): as SPEC 1.2 is written the norm of the
+ * memory (W, c) never decreases, mini-batch after mini-batch; with a decay
+ * it stops growing. */
 #include <stdlib.h>
 
 #include "test_model_util.h"
@@ -93,6 +96,52 @@ static void check_context_matters(Model *m) {
     free(y);
 }
 
+/* |(W, c)|^2 of head 0 of layer 0 */
+static double memory_norm2(const Session *s, int f) {
+    const TttLayerState *ls = &s->state.linear[0];
+    double n = 0;
+    for (int i = 0; i < f * f; i++) n += (double)ls->W[i] * ls->W[i];
+    for (int j = 0; j < f; j++) n += (double)ls->c[j] * ls->c[j];
+    return n;
+}
+
+/* 256 mini-batches of 16 tokens. decay 1: the inner gradient step is
+ * orthogonal to (W, c) (the inner LayerNorm makes the loss blind to their
+ * scale and shift), so the norm grows at every fold. decay < 1: it settles. */
+static void check_memory_norm(float decay) {
+    BittError err;
+    Model *m = make_random_model(300, 64, 1, TTT_LINEAR, 1, 16, 77);
+    CHECK(m != NULL);
+    if (!m) return;
+    m->cfg.state_decay = decay;
+    const int f = m->cfg.hidden_dim / m->cfg.num_heads, MB = 256;
+    Session s;
+    CHECK(session_init(&s, m, &err) == 0);
+    int32_t ids[16];
+    double prev = memory_norm2(&s, f), at_half = 0, first = prev;
+    int decreased = 0;
+    for (int mb = 1; mb <= MB; mb++) {
+        make_ids(ids, 16, 300, 1000 + mb);
+        CHECK(session_forward(&s, ids, 16, NULL, 0, &err) == 0);
+        const double n = memory_norm2(&s, f);
+        if (n < prev * (1 - 1e-5)) decreased++;
+        prev = n;
+        if (mb == MB / 2) at_half = n;
+    }
+    const double growth = sqrt(prev / at_half); /* |W| after 256 vs after 128 mini-batches */
+    printf("memory norm, state_decay %.2f: %.3f at start, %.3f after %d mini-batches, %.3f after %d; "
+           "%d folds decreased it\n", (double)decay, sqrt(first), sqrt(at_half), MB / 2, sqrt(prev), MB, decreased);
+    if (decay == 1.0f) {
+        CHECK_MSG(decreased == 0, "state_decay 1: the memory norm decreased at %d folds", decreased);
+        CHECK_MSG(growth > 1.01, "state_decay 1: the memory norm stopped growing (%.4f)", growth);
+    } else {
+        CHECK_MSG(decreased > MB / 10, "state_decay %.2f: the norm fell at only %d folds", (double)decay, decreased);
+        CHECK_MSG(growth < 1.01, "state_decay %.2f: the memory norm still grows (%.4f)", (double)decay, growth);
+    }
+    session_free(&s);
+    model_free(m);
+}
+
 static void check_bad_ids(Model *m) {
     BittError err;
     Session a;
@@ -107,23 +156,27 @@ static void check_bad_ids(Model *m) {
 }
 
 int main(void) {
-    struct { const char *name; TttVariant v; int aq; int mb; int D; } cases[] = {
-        {"linear, int8 acts, b=16", TTT_LINEAR, 1, 16, 64},
-        {"linear, float acts, b=16", TTT_LINEAR, 0, 16, 64},
-        {"linear, int8 acts, b=5", TTT_LINEAR, 1, 5, 48},
-        {"linear, b=1", TTT_LINEAR, 0, 1, 32},
-        {"seed", TTT_SEED, 0, 16, 64},
-        {"none", TTT_NONE, 1, 16, 64},
+    struct { const char *name; TttVariant v; int aq; int mb; int D; float decay; } cases[] = {
+        {"linear, int8 acts, b=16", TTT_LINEAR, 1, 16, 64, 1.0f},
+        {"linear, float acts, b=16", TTT_LINEAR, 0, 16, 64, 1.0f},
+        {"linear, int8 acts, b=5", TTT_LINEAR, 1, 5, 48, 1.0f},
+        {"linear, b=1", TTT_LINEAR, 0, 1, 32, 1.0f},
+        {"linear, state_decay 0.8, b=5", TTT_LINEAR, 1, 5, 48, 0.8f},
+        {"seed", TTT_SEED, 0, 16, 64, 1.0f},
+        {"none", TTT_NONE, 1, 16, 64, 1.0f},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         Model *m = make_random_model(300, cases[i].D, 2, cases[i].v, cases[i].aq, cases[i].mb, 100 + i);
         CHECK(m != NULL);
         if (!m) continue;
+        m->cfg.state_decay = cases[i].decay;
         check_forms(cases[i].name, m, 1e-4);
         if (cases[i].v == TTT_LINEAR) check_forced_primal(m);
         if (cases[i].v != TTT_NONE) check_context_matters(m);
         check_bad_ids(m);
         model_free(m);
     }
+    check_memory_norm(1.0f);
+    check_memory_norm(0.9f);
     return test_main_end("test_ttt_forms");
 }

@@ -10,6 +10,7 @@ int cmd_init(int argc, char **argv) {
     int dim = 256, layers = 8, heads = 0, vocab = 16384, intermediate = 0, mini_batch = 16;
     int packed = 0, no_act_quant = 0;
     uint64_t seed = 1;
+    float state_decay = 1.0f;
     Flag flags[] = {
         {"out", FLAG_STRING, &out, "output: NAME.bitt file, or a checkpoint directory (required)", 0},
         {"dim", FLAG_INT, &dim, "hidden size D (default 256)", 0},
@@ -21,6 +22,8 @@ int cmd_init(int argc, char **argv) {
         {"mini-batch", FLAG_INT, &mini_batch, "TTT mini-batch size b (default 16)", 0},
         {"variant", FLAG_STRING, &variant, "TTT mixer: linear (default), seed or none", 0},
         {"no-act-quant", FLAG_BOOL, &no_act_quant, "keep activations in float (act_quant none)", 0},
+        {"state-decay", FLAG_FLOAT, &state_decay, "TTT-Linear bounded memory, in (0, 1]; 1 (default) is SPEC 1.2 "
+                                                  "(docs/TTT_MEMORY.md)", 0},
         {"seed", FLAG_U64, &seed, "random seed (default 1)", 0},
         {"packed", FLAG_BOOL, &packed, "write .bitt v2 (2-bit ternary, f16 embeddings)", 0},
     };
@@ -47,6 +50,7 @@ int cmd_init(int argc, char **argv) {
     if (intermediate) cfg.intermediate_dim = intermediate;
     cfg.mini_batch = mini_batch;
     if (no_act_quant) cfg.act_quant = 0;
+    cfg.state_decay = state_decay;
     if (config_validate(&cfg, "bitt init", &err) != 0) {
         tokenizer_free(tok);
         return cli_fail("init", "%s", err.message);

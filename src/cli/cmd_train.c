@@ -104,6 +104,8 @@ int cmd_train(int argc, char **argv) {
         {"heads", FLAG_INT, &o.heads, "TTT heads H (default D/64)", 0},
         {"mini-batch", FLAG_INT, &o.mini_batch, "TTT mini-batch b (default 16)", 0},
         {"base-lr", FLAG_FLOAT, &o.base_lr, "TTT-Linear inner step scale base_lr (default 1.0)", 0},
+        {"state-decay", FLAG_FLOAT, &o.state_decay, "TTT-Linear bounded memory: after each mini-batch W <- W0 + d (W - W0), "
+                                                    "d in (0, 1]; 1 (default) is SPEC 1.2 (docs/TTT_MEMORY.md)", 0},
         {"variant", FLAG_STRING, &variant, "mixer: linear (default), seed or none", 0},
         {"ttt", FLAG_STRING, &ttt, "same as --variant", 0},
         {"no-act-quant", FLAG_BOOL, &no_act_quant, "float activations in the BitLinears (act_quant none)", 0},
@@ -144,11 +146,13 @@ int cmd_train(int argc, char **argv) {
     if (!o.resume && !o.tokenizer_path) return cli_fail("train", "--tokenizer is required for a new run");
     if (args_seen(&cmd, "base-lr") && !(o.base_lr > 0.0f && o.base_lr < 1e6f))
         return cli_fail("train", "--base-lr must be a positive number (got %g)", (double)o.base_lr);
+    if (args_seen(&cmd, "state-decay") && !(o.state_decay > 0.0f && o.state_decay <= 1.0f))
+        return cli_fail("train", "--state-decay must be in (0, 1] (got %g)", (double)o.state_decay);
     if (ttt) variant = ttt;
     if (ttt_variant_parse(variant, &o.variant) != 0)
         return cli_fail("train", "--variant: unknown TTT variant '%s' (linear, seed or none)", variant);
     if (o.resume) {
-        static const char *const fixed[] = {"dim", "layers", "heads", "mini-batch", "base-lr", "variant", "ttt", "no-act-quant",
+        static const char *const fixed[] = {"dim", "layers", "heads", "mini-batch", "base-lr", "state-decay", "variant", "ttt", "no-act-quant",
                                             "context", "batch", "lr", "warmup", "min-lr", "weight-decay", "clip", "seed",
                                             "carry-state", "no-carry-state", "state-reset"};
         for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)

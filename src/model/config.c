@@ -28,6 +28,7 @@ void config_init(ModelConfig *c, int vocab, int dim, int layers, TttVariant vari
     c->num_heads = dim >= 64 && dim % 64 == 0 ? dim / 64 : 1;
     c->mini_batch = 16;
     c->base_lr = 1.0f;
+    c->state_decay = 1.0f;
     c->inner_lr = 0.1f;
     c->act_quant = 1;
     c->rms_eps = 1e-5f;
@@ -48,6 +49,8 @@ int config_validate(const ModelConfig *c, const char *source, BittError *err) {
         return bitt_fail(err, "%s: config mini_batch %d out of range [1, 4096]", source, c->mini_batch);
     if (!isfinite(c->base_lr) || !isfinite(c->inner_lr) || !(c->rms_eps > 0) || !isfinite(c->rms_eps))
         return bitt_fail(err, "%s: config base_lr, inner_lr and rms_eps must be finite (rms_eps > 0)", source);
+    if (!(c->state_decay > 0.0f && c->state_decay <= 1.0f))
+        return bitt_fail(err, "%s: config state_decay %g must be in (0, 1]", source, (double)c->state_decay);
     if ((double)c->vocab_size * c->hidden_dim > 4e9)
         return bitt_fail(err, "%s: config vocab_size x hidden_dim too large", source);
     return 0;
@@ -101,6 +104,7 @@ int config_from_json(const JsonValue *obj, const char *source, ModelConfig *c, B
         read_int(obj, "num_heads", source, 1, 65536, &c->num_heads, err) ||
         read_int(obj, "mini_batch", source, 1, 4096, &c->mini_batch, err) ||
         read_float(obj, "base_lr", source, &c->base_lr, err) ||
+        read_float(obj, "state_decay", source, &c->state_decay, err) ||
         read_float(obj, "inner_lr", source, &c->inner_lr, err) ||
         read_float(obj, "rms_eps", source, &c->rms_eps, err))
         return -1;
@@ -134,6 +138,9 @@ void config_write_json(const ModelConfig *c, JsonWriter *w) {
     jw_key(w, "num_heads"); jw_int(w, c->num_heads);
     jw_key(w, "mini_batch"); jw_int(w, c->mini_batch);
     jw_key(w, "base_lr"); jw_number(w, float_for_json(c->base_lr));
+    if (c->state_decay != 1.0f) { /* absent: SPEC 1.2 as written */
+        jw_key(w, "state_decay"); jw_number(w, float_for_json(c->state_decay));
+    }
     jw_key(w, "inner_lr"); jw_number(w, float_for_json(c->inner_lr));
     jw_key(w, "act_quant"); jw_string(w, c->act_quant ? "int8" : "none");
     jw_key(w, "rms_eps"); jw_number(w, float_for_json(c->rms_eps));

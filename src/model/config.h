@@ -17,6 +17,9 @@ typedef struct ModelConfig {
     int num_heads;         /* H (linear), head size f = D/H, default f = 64 */
     int mini_batch;        /* b, default 16 */
     float base_lr;         /* linear: default 1.0 */
+    float state_decay;     /* linear: after each full mini-batch Ws <- W0 + state_decay (Ws - W0);
+                              1.0 (default) is SPEC 1.2 as written; < 1 is the bounded memory of
+                              docs/TTT_MEMORY.md (an extension, written to config only when < 1) */
     float inner_lr;        /* seed: default 0.1 */
     int act_quant;         /* 1: int8 activations (default), 0: "none" */
     float rms_eps;         /* default 1e-5 */

@@ -7,7 +7,8 @@
  *  - primal form (decode): one token, updating A and a first, then
  *    W_j = Ws - base_lr/(f j) A.
  * A chunk may start in the middle of a mini-batch: the carried (A, a, pos)
- * make that exact. */
+ * make that exact. With config state_decay < 1 (docs/TTT_MEMORY.md) each
+ * closed mini-batch also pulls the memory back toward (W0, b0). */
 #include <math.h>
 #include <string.h>
 
@@ -19,8 +20,9 @@
 
 typedef struct HeadParams {
     const float *ln_w, *ln_b;   /* f */
+    const float *W0, *b0;       /* f x f, f: where state_decay pulls the memory */
     int f, b;
-    float base_lr;
+    float base_lr, decay;
 } HeadParams;
 
 typedef struct HeadState {
@@ -28,7 +30,8 @@ typedef struct HeadState {
     int *pos;
 } HeadState;
 
-/* Closes a full mini-batch: Ws <- Ws - base_lr/(f b) A, cs likewise. */
+/* Closes a full mini-batch: Ws <- Ws - base_lr/(f b) A, cs likewise; then,
+ * with state_decay d < 1, Ws <- W0 + d (Ws - W0), cs <- b0 + d (cs - b0). */
 BITT_VECTOR_CLONES static void fold_minibatch(const HeadParams *p, HeadState *st) {
     const int f = p->f;
     const float coef = p->base_lr / (float)(f * p->b);
@@ -39,6 +42,11 @@ BITT_VECTOR_CLONES static void fold_minibatch(const HeadParams *p, HeadState *st
     for (int j = 0; j < f; j++) {
         st->c[j] -= coef * st->a[j];
         st->a[j] = 0.0f;
+    }
+    if (p->decay != 1.0f) {
+        const float d = p->decay;
+        for (int i = 0; i < f * f; i++) st->W[i] = p->W0[i] + d * (st->W[i] - p->W0[i]);
+        for (int j = 0; j < f; j++) st->c[j] = p->b0[j] + d * (st->c[j] - p->b0[j]);
     }
     *st->pos = 0;
 }
@@ -117,7 +125,8 @@ static void run_heads(void *ctx, int h0, int h1, int worker) {
     for (int h = h0; h < h1; h++) {
         float *lr_col = s->ttt_tmp + (size_t)h * session_ttt_tmp_per_head(cfg); /* T values */
         float *tmp = lr_col + SESSION_CHUNK;                                     /* head scratch */
-        HeadParams p = {w->ln_w + h * f, w->ln_b + h * f, f, cfg->mini_batch, cfg->base_lr};
+        HeadParams p = {w->ln_w + h * f, w->ln_b + h * f, w->W0 + (size_t)h * f * f, w->b0 + h * f,
+                        f, cfg->mini_batch, cfg->base_lr, cfg->state_decay};
         int pos = ls->pos;
         HeadState st = {ls->W + (size_t)h * f * f, ls->c + h * f, ls->A + (size_t)h * f * f,
                         ls->a + h * f, &pos};

@@ -8,8 +8,11 @@
  * reverse: gradients through the dual form within a mini-batch (the output
  * LN, the b x b eta (q.k + 1) mixing, the inner gradients g_i and their own
  * LayerNorm), and through (W, c) into the previous mini-batch, ending in W0
- * and b0 (not when the state was given). Per head: q, k, v, g... are
- * f-wide slices of T x D rows. */
+ * and b0 (not when the state was given). With config state_decay d < 1
+ * each closed mini-batch ends with W <- W0 + d (W - W0) (docs/TTT_MEMORY.md):
+ * the backward scales the state's gradient by d there and gives (1 - d) of
+ * it to the parameters W0, b0 (also when the start state was given).
+ * Per head: q, k, v, g... are f-wide slices of T x D rows. */
 #include <string.h>
 
 #include "tm_internal.h"
@@ -79,8 +82,9 @@ typedef struct HeadCtx {
     const TmModel *tm;
     TmLayerActs *A;
     int layer, h, T, D, H, f, b;
-    real base_lr;
+    real base_lr, decay;
     const real *W0, *b0, *lnw, *lnb;   /* W0, b0: the start state (params or the carried state_in) */
+    const real *W0p, *b0p;             /* the parameters W0, b0 (the target of state_decay) */
     real *Wout, *cout;                 /* where the final state goes, or NULL */
 } HeadCtx;
 
@@ -97,8 +101,9 @@ static HeadCtx head_ctx(const TmModel *tm, const TmWork *w, int layer, int h, in
     x.f = x.D / x.H;
     x.b = c->mini_batch;
     x.base_lr = (real)c->base_lr;
-    x.W0 = tm_lp(tm, tm->params, layer, TM_W0) + (size_t)h * x.f * x.f;
-    x.b0 = tm_lp(tm, tm->params, layer, TM_B0) + (size_t)h * x.f;
+    x.decay = (real)c->state_decay;
+    x.W0 = x.W0p = tm_lp(tm, tm->params, layer, TM_W0) + (size_t)h * x.f * x.f;
+    x.b0 = x.b0p = tm_lp(tm, tm->params, layer, TM_B0) + (size_t)h * x.f;
     x.Wout = x.cout = NULL;
     const size_t ff = (size_t)x.f * x.f, so = tm_state_layer_off(c, layer);
     if (w->state_in) { /* state slice of the layer: W (H x f x f), then c (H x f) */
@@ -169,6 +174,11 @@ static void head_fwd(const HeadCtx *x, real *hs) {
                 const real a = -coefb * A->lr[t * H + h];
                 outer_acc(W, a, k, g, f);
                 for (int m = 0; m < f; m++) c[m] += a * g[m];
+            }
+            if (x->decay != 1) {
+                const real d = x->decay;
+                for (size_t i = 0; i < (size_t)f * f; i++) W[i] = x->W0p[i] + d * (W[i] - x->W0p[i]);
+                for (int m = 0; m < f; m++) c[m] = x->b0p[m] + d * (c[m] - x->b0p[m]);
             }
         }
     }
@@ -244,6 +254,7 @@ typedef struct HeadGrads {
     const real *dho;            /* T x D */
     real *dq, *dk, *dv, *dlr;   /* T x D, T x H */
     real *dW0, *db0, *dlnw, *dlnb; /* dW0, db0 NULL: the start state was a constant */
+    real *dW0p, *db0p;          /* the parameters' gradients, for state_decay */
 } HeadGrads;
 
 static void head_bwd(const HeadCtx *x, const HeadGrads *G, real *hs) {
@@ -257,6 +268,17 @@ static void head_bwd(const HeadCtx *x, const HeadGrads *G, real *hs) {
     for (int mb = (T - 1) / b; mb >= 0; mb--) {
         const int s0 = mb * b, n = T - s0 < b ? T - s0 : b;
         const real *Ws = A->Wst + ((size_t)mb * H + h) * ff;
+        if (s0 + n < T && x->decay != 1) { /* W' = W0 + d (W - W0): dW0 += (1 - d) dW', dW = d dW' */
+            const real d = x->decay;
+            for (size_t i = 0; i < ff; i++) {
+                G->dW0p[i] += (1 - d) * dW[i];
+                dW[i] *= d;
+            }
+            for (int m = 0; m < f; m++) {
+                G->db0p[m] += (1 - d) * dc[m];
+                dc[m] *= d;
+            }
+        }
         memcpy(dWs, dW, ff * sizeof(real));
         memcpy(dcs, dc, (size_t)f * sizeof(real));
         memset(dG, 0, (size_t)n * f * sizeof(real));
@@ -351,7 +373,9 @@ void tm_ttt_linear_bwd(const TmModel *tm, TmWork *w, int layer, int T, const rea
                        w->state_given ? NULL : tm_lp(tm, grad, layer, TM_W0) + (size_t)h * f * f,
                        w->state_given ? NULL : tm_lp(tm, grad, layer, TM_B0) + (size_t)h * f,
                        tm_lp(tm, grad, layer, TM_LN_W) + (size_t)h * f,
-                       tm_lp(tm, grad, layer, TM_LN_B) + (size_t)h * f};
+                       tm_lp(tm, grad, layer, TM_LN_B) + (size_t)h * f,
+                       tm_lp(tm, grad, layer, TM_W0) + (size_t)h * f * f,
+                       tm_lp(tm, grad, layer, TM_B0) + (size_t)h * f};
         head_bwd(&x, &G, w->hs);
     }
     /* the lr gate: lr = sigmoid(lr_w xn1 + lr_b) */

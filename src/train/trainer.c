@@ -173,6 +173,7 @@ static int setup_new(Trainer *tr, BittError *err) {
     if (o->heads > 0) cfg.num_heads = o->heads;
     if (o->mini_batch > 0) cfg.mini_batch = o->mini_batch;
     if (o->base_lr > 0) cfg.base_lr = o->base_lr;
+    if (o->state_decay > 0) cfg.state_decay = o->state_decay;
     cfg.act_quant = o->act_quant;
     if (config_validate(&cfg, "bitt train", err) != 0) { tokenizer_free(tok); return -1; }
     tr->m = model_alloc(&cfg, tok, err);

@@ -38,6 +38,7 @@ typedef struct TrainOptions {
     /* model (new runs) */
     int dim, layers, heads, mini_batch, act_quant;
     float base_lr;           /* TTT-Linear inner step scale (0: the default 1.0) */
+    float state_decay;       /* TTT-Linear memory decay toward W0 (0: the default 1.0, none) */
     TttVariant variant;
     /* run (new runs; a resumed run takes them from its checkpoint) */
     int context, batch;

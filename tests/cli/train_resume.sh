@@ -140,4 +140,35 @@ expect_fail "change base-lr" "cannot change when resuming" "$BITT" train --out A
 run_ok "$BITT" train "${ARGS[@]}" --steps 2 --base-lr 0.25 --out B25
 run_ok "$BITT" inspect B25/checkpoint --json
 jcheck out 'abs(d["config"]["base_lr"] - 0.25) < 1e-7'
+jcheck out '"state_decay" not in d["config"]'
+
+# --state-decay (docs/TTT_MEMORY.md): in (0, 1], fixed on resume, in the config,
+# and the same model through the checkpoint and the packed .bitt
+expect_fail "bad state-decay" "state-decay" "$BITT" train "${ARGS[@]}" --state-decay 1.5 --out H
+expect_fail "zero state-decay" "state-decay" "$BITT" train "${ARGS[@]}" --state-decay 0 --out H
+expect_fail "change state-decay" "cannot change when resuming" "$BITT" train --out A --resume --state-decay 0.9
+run_ok "$BITT" train "${ARGS[@]}" --steps 2 --state-decay 0.9 --out SD
+run_ok "$BITT" convert SD/checkpoint sd.bitt --packed
+run_ok "$BITT" inspect sd.bitt --json
+jcheck out 'abs(d["config"]["state_decay"] - 0.9) < 1e-7'
+run_ok "$BITT" eval --model SD/checkpoint --text val.txt --json
+ck=$(cat out)
+run_ok "$BITT" eval --model sd.bitt --text val.txt --json
+python3 - "$ck" "$(cat out)" <<'PY' || fail "state-decay: checkpoint and .bitt disagree"
+import json, sys
+a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+assert abs(a["loss"] - b["loss"]) < 2e-3 * abs(a["loss"]), (a, b)
+PY
+# the same weights without the decay (SPEC 1.2 as written) score differently
+cp -r SD/checkpoint SD-nodecay
+python3 - SD-nodecay/config.json <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1])); del c["state_decay"]; json.dump(c, open(sys.argv[1], "w"))
+PY
+run_ok "$BITT" eval --model SD-nodecay --text val.txt --json
+python3 - "$ck" "$(cat out)" <<'PY' || fail "state-decay: made no difference to the loss"
+import json, sys
+assert json.loads(sys.argv[1])["loss"] != json.loads(sys.argv[2])["loss"]
+PY
+ok
 finish

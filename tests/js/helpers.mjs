@@ -62,10 +62,13 @@ export function relDiff(a, b) {
 }
 
 // The random models every comparison runs on: .bitt v1 (float32) and v2
-// (packed), TTT-Linear with partial mini-batches, and the seed variant.
+// (packed), TTT-Linear with partial mini-batches, with a bounded memory
+// (state_decay, docs/TTT_MEMORY.md), and the seed variant.
 export const MODEL_SPECS = [
   { name: 'v1-linear', args: ['--dim', '128', '--layers', '2', '--vocab', '2000', '--seed', '3'] },
   { name: 'v2-linear', args: ['--dim', '128', '--layers', '3', '--vocab', '3000', '--seed', '4', '--packed'] },
+  { name: 'v2-linear-decay', args: ['--dim', '128', '--layers', '2', '--vocab', '1800', '--seed', '6', '--mini-batch', '8',
+    '--state-decay', '0.8', '--packed'] },
   { name: 'v2-seed', args: ['--dim', '128', '--layers', '2', '--vocab', '1500', '--seed', '5', '--variant', 'seed', '--packed'] },
 ];
 
