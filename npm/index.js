@@ -5,6 +5,8 @@
 // loadState, reset, dispose, info. Runs in Node, browsers and Web Workers
 // (no DOM use); no dependencies.
 
+import { relaxedKernel } from './relaxed.js';
+
 const WASM_URL = new URL('./bitt.wasm', import.meta.url);
 const isNode = typeof process === 'object' && !!(process.versions && process.versions.node) &&
   typeof window === 'undefined';
@@ -136,11 +138,15 @@ class Runtime {
   }
 }
 
-function wasiImports(getMemory) {
+function wasiImports(getMemory, getKernel) {
   const view = () => new DataView(getMemory().buffer);
   return {
     env: {
       emscripten_notify_memory_growth() {}, // views are re-created on use
+      // the relaxed-SIMD prefill kernel (relaxed.js), called only once bw_use_relaxed(1) turned it on
+      bitt_relaxed_ternary_pairs(...args) {
+        getKernel()(...args);
+      },
     },
     wasi_snapshot_preview1: {
       environ_sizes_get(countPtr, sizePtr) {
@@ -165,11 +171,12 @@ function wasiImports(getMemory) {
   };
 }
 
-const runtimes = new Map(); // wasm source -> Promise<Runtime>
+const runtimes = new Map(); // wasm source (+ relaxed SIMD or not) -> Promise<Runtime>
 
-async function instantiate(wasmSource) {
+async function instantiate(wasmSource, relaxed) {
   let memory = null;
-  const imports = wasiImports(() => memory);
+  let kernel = null;
+  const imports = wasiImports(() => memory, () => kernel);
   let result;
   if (wasmSource instanceof WebAssembly.Module) {
     result = { instance: await WebAssembly.instantiate(wasmSource, imports) };
@@ -186,16 +193,22 @@ async function instantiate(wasmSource) {
     result = await WebAssembly.instantiate(bytes, imports);
   }
   memory = result.instance.exports.memory;
-  return new Runtime(result.instance);
+  const rt = new Runtime(result.instance);
+  // relaxed SIMD where the engine has it (and the module knows the kernel): prefill about 2x
+  if (relaxed && typeof rt.x.bw_use_relaxed === 'function' && (kernel = relaxedKernel(memory)))
+    rt.x.bw_use_relaxed(1);
+  return rt;
 }
 
-function runtimeFor(wasmSource) {
-  const key = wasmSource === undefined ? WASM_URL.href : wasmSource;
-  let p = runtimes.get(key);
+function runtimeFor(wasmSource, relaxed) {
+  const src = wasmSource === undefined ? WASM_URL.href : wasmSource;
+  let byRelaxed = runtimes.get(src);
+  if (!byRelaxed) runtimes.set(src, (byRelaxed = new Map()));
+  let p = byRelaxed.get(relaxed);
   if (!p) {
-    p = instantiate(wasmSource === undefined ? WASM_URL : wasmSource);
-    runtimes.set(key, p);
-    p.catch(() => runtimes.delete(key));
+    p = instantiate(wasmSource === undefined ? WASM_URL : wasmSource, relaxed);
+    byRelaxed.set(relaxed, p);
+    p.catch(() => byRelaxed.delete(relaxed));
   }
   return p;
 }
@@ -453,11 +466,13 @@ class Model {
 export async function loadModel(source, options = {}) {
   if (options === null || typeof options !== 'object') throw new TypeError(`loadModel: options must be an object (got ${describe(options)})`);
   for (const k of Object.keys(options))
-    if (k !== 'wasm' && k !== 'lmHead') throw new TypeError(`loadModel: unknown option '${k}'`);
+    if (k !== 'wasm' && k !== 'lmHead' && k !== 'relaxedSimd') throw new TypeError(`loadModel: unknown option '${k}'`);
   const lmHead = options.lmHead ?? 'f32';
+  const relaxed = options.relaxedSimd ?? true;
+  if (typeof relaxed !== 'boolean') throw new TypeError(`loadModel: relaxedSimd must be a boolean (got ${describe(relaxed)})`);
   if (lmHead !== 'f32' && lmHead !== 'int8') throw new TypeError(`loadModel: lmHead must be 'f32' or 'int8' (got ${describe(lmHead)})`);
   const bytes = await readSource(source, 'loadModel');
-  const rt = await runtimeFor(options.wasm);
+  const rt = await runtimeFor(options.wasm, relaxed);
   const p = rt.copyIn(bytes, 'loadModel: the model file');
   let model;
   try {

@@ -39,6 +39,10 @@ try {
   const model = await loadModel(modelPath, { lmHead });
   const BASE = process.env.BITT_WASM_BASELINE ? resolve(process.env.BITT_WASM_BASELINE) : null;
   const baseModel = BASE ? await loadModel(modelPath, { wasm: BASE, lmHead }) : null;
+  // where the engine runs relaxed SIMD (Chrome 114+, Node 22+, Node 20 with
+  // --experimental-wasm-relaxed-simd) the package uses it; the SIMD128-only
+  // kernels are then measured beside it in the same rounds
+  const plainModel = model.kernels.includes('relaxed') ? await loadModel(modelPath, { lmHead, relaxedSimd: false }) : null;
 
   // a text of about PROMPT_TOKENS tokens: decoded random ids, cut at PROMPT_TOKENS after re-encoding
   let seed = 7;
@@ -61,7 +65,8 @@ try {
 
   await wasmOnce(model); // warm-up: compile tiers, page in
   if (baseModel) await wasmOnce(baseModel);
-  const w = [], n = [], b = [];
+  if (plainModel) await wasmOnce(plainModel);
+  const w = [], n = [], b = [], s = [];
   let promptTokens = 0;
   for (let r = 0; r < rounds; r++) {
     const x = await wasmOnce(model);
@@ -69,20 +74,24 @@ try {
     w.push(x);
     n.push(nativeOnce('avx2'));
     if (baseModel) b.push(await wasmOnce(baseModel));
+    if (plainModel) s.push(await wasmOnce(plainModel));
   }
+  const kernels = model.kernels;
   model.dispose();
+  if (plainModel) plainModel.dispose();
   if (baseModel) baseModel.dispose();
   const pack = JSON.parse(run('npm', ['pack', '--dry-run', '--json', join(ROOT, 'npm')]))[0];
   const result = {
     model: `256-dim, 8 layers, 16,384 vocab, random, .bitt v2, ${lmHead} lm_head`,
     rounds,
     native_avx2_1thread: { decode_tok_s: median(n.map((x) => x.decode_tok_s)), prefill_tok_s: median(n.map((x) => x.prefill_tok_s)) },
-    wasm_node: { decode_tok_s: median(w.map((x) => x.decode)), prefill_tok_s: median(w.map((x) => x.prefill)), prompt_tokens: promptTokens },
+    wasm_node: { kernels, decode_tok_s: median(w.map((x) => x.decode)), prefill_tok_s: median(w.map((x) => x.prefill)), prompt_tokens: promptTokens },
     wasm_bytes: statSync(join(ROOT, 'npm', 'bitt.wasm')).size,
     package_unpacked_bytes: pack.unpackedSize,
     package_tarball_bytes: pack.size,
     node: process.version,
   };
+  if (plainModel) result.wasm_simd128_only = { decode_tok_s: median(s.map((x) => x.decode)), prefill_tok_s: median(s.map((x) => x.prefill)) };
   if (baseModel) result.wasm_baseline = { path: BASE, decode_tok_s: median(b.map((x) => x.decode)), prefill_tok_s: median(b.map((x) => x.prefill)) };
   result.wasm_vs_native = {
     decode: result.wasm_node.decode_tok_s / result.native_avx2_1thread.decode_tok_s,
@@ -93,7 +102,8 @@ try {
     const f = (x) => x.toFixed(1);
     console.log(`model: ${result.model}; ${rounds} rounds, medians`);
     console.log(`native AVX2, 1 thread: decode ${f(result.native_avx2_1thread.decode_tok_s)} tok/s, prefill ${f(result.native_avx2_1thread.prefill_tok_s)} tok/s`);
-    console.log(`wasm SIMD128 in Node ${process.version}: decode ${f(result.wasm_node.decode_tok_s)} tok/s, prefill ${f(result.wasm_node.prefill_tok_s)} tok/s (${promptTokens}-token prompt)`);
+    console.log(`wasm (${kernels}) in Node ${process.version}: decode ${f(result.wasm_node.decode_tok_s)} tok/s, prefill ${f(result.wasm_node.prefill_tok_s)} tok/s (${promptTokens}-token prompt)`);
+    if (plainModel) console.log(`same run, SIMD128 kernels only (relaxedSimd: false): decode ${f(result.wasm_simd128_only.decode_tok_s)} tok/s, prefill ${f(result.wasm_simd128_only.prefill_tok_s)} tok/s (wasm / native: decode ${(result.wasm_simd128_only.decode_tok_s / result.native_avx2_1thread.decode_tok_s).toFixed(2)}, prefill ${(result.wasm_simd128_only.prefill_tok_s / result.native_avx2_1thread.prefill_tok_s).toFixed(2)})`);
     if (baseModel) console.log(`baseline wasm (${BASE}): decode ${f(result.wasm_baseline.decode_tok_s)} tok/s, prefill ${f(result.wasm_baseline.prefill_tok_s)} tok/s (wasm / native: decode ${(result.wasm_baseline.decode_tok_s / result.native_avx2_1thread.decode_tok_s).toFixed(2)}, prefill ${(result.wasm_baseline.prefill_tok_s / result.native_avx2_1thread.prefill_tok_s).toFixed(2)})`);
     console.log(`wasm / native: decode ${result.wasm_vs_native.decode.toFixed(2)}, prefill ${result.wasm_vs_native.prefill.toFixed(2)}`);
     console.log(`bitt.wasm ${result.wasm_bytes} bytes; package ${result.package_tarball_bytes} bytes packed, ${result.package_unpacked_bytes} unpacked`);

@@ -177,8 +177,33 @@ static int32_t sum_i8(const int8_t *x, size_t n) {
     return hsum_i32x4(s);
 }
 
+static WasmTernaryPairs ternary_pairs; /* kernels_wasm_set_ternary_pairs */
+
+/* The first 2 npairs token rows through the outside kernel; returns the
+ * number of rows done (0 when there is no memory for its output). */
+static int outside_pairs(const PackedTernary *p, int rows, const int8_t *x, size_t padded, int npairs,
+                         int32_t *acc) {
+    int32_t *sums = malloc((size_t)npairs * p->ngroups * 8 * sizeof *sums);
+    if (!sums) return 0;
+    ternary_pairs(p->data, p->nblocks, p->ngroups, p->nblocks * GROUP * 16, x, (int)padded, npairs, sums);
+    for (int pr = 0; pr < npairs; pr++) {
+        int32_t xsum[2];
+        for (int t = 0; t < 2; t++) xsum[t] = sum_i8(x + (size_t)(2 * pr + t) * padded, padded);
+        for (int g = 0; g < p->ngroups; g++) {
+            const int32_t *s = sums + ((size_t)pr * p->ngroups + g) * 8;
+            for (int i = 0; i < 8; i++) { /* [half][token][row of the half] */
+                const int o = g * GROUP + 2 * (i >> 2) + (i & 1), t = (i >> 1) & 1;
+                if (o < rows) acc[(size_t)(2 * pr + t) * rows + o] = s[i] - xsum[t];
+            }
+        }
+    }
+    free(sums);
+    return 2 * npairs;
+}
+
 /* acc[t, o] = sum_i w[o, i] xq[t, i] = sum_i c x - sum_i x (T x rows):
- * token rows two at a time, a lone row (decode) through tile_rows4_t1. */
+ * token rows two at a time (through the outside kernel when one is set), a
+ * lone row (decode) through tile_rows4_t1. */
 static void wasm_ternary_matmul_i8(const TernaryMatrix *w, const int8_t *xq, int T, int32_t *acc) {
     const PackedTernary *p = w->packed;
     const int nb = p->nblocks, rows = w->rows;
@@ -203,7 +228,10 @@ static void wasm_ternary_matmul_i8(const TernaryMatrix *w, const int8_t *xq, int
         x = xpad;
     }
     int32_t out[GROUP * 2];
-    for (int t0 = 0; t0 < T;) {
+    int t0 = 0;
+    if (ternary_pairs && T >= 2)
+        t0 = outside_pairs(p, rows, x, padded, T / 2, acc);
+    while (t0 < T) {
         const int nt = T - t0 >= 2 ? 2 : 1;
         const int8_t *xt = x + (size_t)t0 * padded;
         int32_t xsum[2];
@@ -349,6 +377,12 @@ static void wasm_rmsnorm(const float *x, const float *w, int n, float eps, float
 }
 
 static Kernels wasm_kernels;
+
+void kernels_wasm_set_ternary_pairs(WasmTernaryPairs fn) {
+    kernels_wasm128();
+    ternary_pairs = fn;
+    wasm_kernels.name = fn ? "wasm128+relaxed" : "wasm128";
+}
 
 const Kernels *kernels_wasm128(void) {
     if (!wasm_kernels.name) {

@@ -19,6 +19,7 @@
 #include "../src/api/bitt.h"
 #include "../src/api/utf8_stream.h"
 #include "../src/sampling/sampler.h"
+#include "../simd/kernels_wasm.h"
 
 #define EXPORT __attribute__((used, visibility("default")))
 
@@ -36,6 +37,15 @@ EXPORT const char *bw_error(void) { return last_error.message; }
 EXPORT void *bw_malloc(uint32_t n) { return malloc(n ? n : 1); }
 
 EXPORT void bw_free(void *p) { free(p); }
+
+/* The relaxed-SIMD prefill kernel that npm/relaxed.js assembles, an import
+ * (env.bitt_relaxed_ternary_pairs; declared to Emscripten by
+ * relaxed_import.js); the loader turns it on with bw_use_relaxed(1) only
+ * where the engine validated it. */
+void bitt_relaxed_ternary_pairs(const uint8_t *groups, int nblocks, int ngroups, int group_bytes, const int8_t *x,
+                           int padded, int npairs, int32_t *out);
+
+EXPORT void bw_use_relaxed(int on) { kernels_wasm_set_ternary_pairs(on ? bitt_relaxed_ternary_pairs : NULL); }
 
 /* ---- models ---- */
 
