@@ -17,13 +17,14 @@
 // SPAN blocks of 4 dots stay within int16 before they are widened to int32,
 // so the sums equal the scalar reference bit for bit.
 //
-// tern4x2(gp, nb, ngroups, group_bytes, x, padded, npairs, out): weights in
-// the layout of kernels_wasm.c (groups of 4 rows, blocks of 64 codes in 16
-// bytes, the 4 rows' blocks interleaved), activations int8 rows `padded`
-// bytes apart, two rows (tokens) at a time. For token pair p and row group g
-// it writes 8 int32 at out + 32 (p ngroups + g): [half][token][row of the
-// half], the sums of c x of rows 2 half + 0..1 of the group (2 rows x 2
-// tokens per pass keeps every accumulator in a register).
+// tern4x2(gp, nb, ngroups, group_bytes, x, padded, npairs, acc, row_bytes,
+// xsums): weights in the layout of kernels_wasm.c (groups of 4 rows, blocks
+// of 64 codes in 16 bytes, the 4 rows' blocks interleaved), activations int8
+// rows `padded` bytes apart, two rows (tokens) at a time; xsums holds
+// (s0, s0, s1, s1) per pair, s the sum of a token's activations. It writes
+// acc[t][o] = sum_i c x - s_t = sum_i w x (int32, rows `row_bytes` apart)
+// for every row of every group: 2 rows x 2 tokens per pass keeps every
+// accumulator in a register (4 x 2 spills on x86-64 and runs slower).
 
 const SIMD = 0xfd;
 
@@ -67,6 +68,7 @@ const SPLAT8 = simd(0x0f);                                  // i8x16.splat
 const AND = simd(0x4e);                                     // v128.and
 const SHR_U16 = simd(0x8d);                                 // i16x8.shr_u
 const ADD32 = simd(0xae);                                   // i32x4.add
+const SUB32 = simd(0xb1);                                   // i32x4.sub
 const DOT16 = simd(0x112);                                  // i16x8.relaxed_dot_i8x16_i7x16_s
 const ADD16 = simd(0x8e);                                   // i16x8.add
 const WIDEN16 = simd(0x7e);                                 // i32x4.extadd_pairwise_i16x8_s
@@ -77,11 +79,12 @@ const BLOCK = [0x02, 0x40], LOOP = [0x03, 0x40], END = [0x0b];
 const br = (d) => [0x0c, ...uleb(d)], brIf = (d) => [0x0d, ...uleb(d)];
 const ADD = [0x6a], SUB = [0x6b], GE_S = [0x4e], EQZ = [0x45];
 
-// locals: 8 i32 parameters, then 10 i32 and 19 v128
-const [GP, NB, NGROUPS, GROUP_BYTES, X, PADDED, NPAIRS, OUT] = [0, 1, 2, 3, 4, 5, 6, 7];
-const [P, G, B, E, WP, XA, XB, OP, XROW, WG] = [8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
-const ACC = [18, 19, 20, 21], H = [22, 23, 24, 25];
-const [X0, X1, V0, V1, C, MASK, T0, T1, T2] = [26, 27, 28, 29, 30, 31, 32, 33, 34];
+// locals: 10 i32 parameters, then 10 i32 and 20 v128
+const [GP, NB, NGROUPS, GROUP_BYTES, X, PADDED, NPAIRS, OUT, ROWB, XS] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+const [P, G, B, E, WP, XA, XB, OP, XROW, WG] = [10, 11, 12, 13, 14, 15, 16, 17, 18, 19];
+const ACC = [20, 21, 22, 23], H = [24, 25, 26, 27];
+const [X0, X1, V0, V1, C, MASK, T0, T1, T2, XSUM] = [28, 29, 30, 31, 32, 33, 34, 35, 36, 37];
+const STORE64 = (offset, lane) => simd(0x5b, 0, ...uleb(offset), lane); // v128.store64_lane
 const SPAN = 16; // blocks summed in int16 lanes: 16 x 4 x 508 < 32768
 
 const addTo = (local, amount) => [...get(local), ...amount, ...ADD, ...set(local)];
@@ -112,7 +115,8 @@ function blockBody(half) {
   return code;
 }
 
-// 2 rows x 2 tokens over all blocks, stored as 4 int32 at OP + 16 half
+// 2 rows x 2 tokens over all blocks, minus the tokens' activation sums:
+// acc[t][4g + 2 half + r] for the pair's two tokens (OP: token 0's row)
 function halfGroup(half) {
   return [
     ...ACC.flatMap((a) => [...ZERO, ...set(a)]),
@@ -130,34 +134,38 @@ function halfGroup(half) {
     ...br(0), ...END, ...END,
     ...[0, 1, 2, 3].flatMap((i) => [...get(ACC[i]), ...get(H[i]), ...WIDEN16, ...ADD32, ...set(ACC[i])]),
     ...br(0), ...END, ...END,
-    ...reduceAcc(), ...get(OP), ...get(T2), ...store(16 * half),
+    ...reduceAcc(), ...get(T2), ...get(XSUM), ...SUB32, ...set(T2),
+    ...get(OP), ...get(T2), ...STORE64(8 * half, 0),
+    ...get(OP), ...get(ROWB), ...ADD, ...get(T2), ...STORE64(8 * half, 1),
   ];
 }
 
 function kernelBody() {
   const body = [
     ...i32(3), ...SPLAT8, ...set(MASK),
-    ...get(OUT), ...set(OP), ...get(X), ...set(XROW), ...i32(0), ...set(P),
+    ...get(X), ...set(XROW), ...i32(0), ...set(P),
     ...BLOCK, ...LOOP, // token pairs
     ...get(P), ...get(NPAIRS), ...GE_S, ...brIf(1),
-    ...i32(0), ...set(G), ...get(GP), ...set(WG),
+    ...i32(0), ...set(G), ...get(GP), ...set(WG), ...get(OUT), ...set(OP),
+    ...get(XS), ...load(0), ...set(XSUM),
     ...BLOCK, ...LOOP, // row groups
     ...get(G), ...get(NGROUPS), ...GE_S, ...brIf(1),
     ...halfGroup(0), ...halfGroup(1),
-    ...addTo(OP, i32(32)), ...addTo(WG, get(GROUP_BYTES)), ...addTo(G, i32(1)),
+    ...addTo(OP, i32(16)), ...addTo(WG, get(GROUP_BYTES)), ...addTo(G, i32(1)),
     ...br(0), ...END, ...END,
     ...addTo(XROW, [...get(PADDED), ...get(PADDED), ...ADD]), ...addTo(P, i32(1)),
+    ...addTo(OUT, [...get(ROWB), ...get(ROWB), ...ADD]), ...addTo(XS, i32(16)),
     ...br(0), ...END, ...END,
     ...END,
   ];
-  const locals = vec([[...uleb(10), 0x7f], [...uleb(19), 0x7b]]);
+  const locals = vec([[...uleb(10), 0x7f], [...uleb(20), 0x7b]]);
   const fn = [...locals, ...body];
   return [...uleb(fn.length), ...fn];
 }
 
 /** The kernel module's bytes. */
 export function relaxedKernelBytes() {
-  const type = vec([[0x60, ...vec(new Array(8).fill([0x7f])), 0]]);   // (8 x i32) -> ()
+  const type = vec([[0x60, ...vec(new Array(10).fill([0x7f])), 0]]);  // (10 x i32) -> ()
   const imports = vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0]]); // memory, min 0 pages
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,

@@ -179,25 +179,19 @@ static int32_t sum_i8(const int8_t *x, size_t n) {
 
 static WasmTernaryPairs ternary_pairs; /* kernels_wasm_set_ternary_pairs */
 
-/* The first 2 npairs token rows through the outside kernel; returns the
- * number of rows done (0 when there is no memory for its output). */
+/* The first 2 npairs token rows through the outside kernel (rows a
+ * multiple of 4); returns the number of rows done (0 when there is no
+ * memory for the activation sums). */
 static int outside_pairs(const PackedTernary *p, int rows, const int8_t *x, size_t padded, int npairs,
                          int32_t *acc) {
-    int32_t *sums = malloc((size_t)npairs * p->ngroups * 8 * sizeof *sums);
-    if (!sums) return 0;
-    ternary_pairs(p->data, p->nblocks, p->ngroups, p->nblocks * GROUP * 16, x, (int)padded, npairs, sums);
-    for (int pr = 0; pr < npairs; pr++) {
-        int32_t xsum[2];
-        for (int t = 0; t < 2; t++) xsum[t] = sum_i8(x + (size_t)(2 * pr + t) * padded, padded);
-        for (int g = 0; g < p->ngroups; g++) {
-            const int32_t *s = sums + ((size_t)pr * p->ngroups + g) * 8;
-            for (int i = 0; i < 8; i++) { /* [half][token][row of the half] */
-                const int o = g * GROUP + 2 * (i >> 2) + (i & 1), t = (i >> 1) & 1;
-                if (o < rows) acc[(size_t)(2 * pr + t) * rows + o] = s[i] - xsum[t];
-            }
-        }
-    }
-    free(sums);
+    int32_t *xsums = malloc((size_t)npairs * 4 * sizeof *xsums);
+    if (!xsums) return 0;
+    for (int pr = 0; pr < npairs; pr++)
+        for (int t = 0; t < 2; t++)
+            xsums[4 * pr + 2 * t] = xsums[4 * pr + 2 * t + 1] = sum_i8(x + (size_t)(2 * pr + t) * padded, padded);
+    ternary_pairs(p->data, p->nblocks, p->ngroups, p->nblocks * GROUP * 16, x, (int)padded, npairs, acc,
+                  rows * (int)sizeof *acc, xsums);
+    free(xsums);
     return 2 * npairs;
 }
 
@@ -229,7 +223,7 @@ static void wasm_ternary_matmul_i8(const TernaryMatrix *w, const int8_t *xq, int
     }
     int32_t out[GROUP * 2];
     int t0 = 0;
-    if (ternary_pairs && T >= 2)
+    if (ternary_pairs && T >= 2 && rows % GROUP == 0)
         t0 = outside_pairs(p, rows, x, padded, T / 2, acc);
     while (t0 < T) {
         const int nt = T - t0 >= 2 ? 2 : 1;

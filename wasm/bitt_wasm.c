@@ -43,7 +43,7 @@ EXPORT void bw_free(void *p) { free(p); }
  * relaxed_import.js); the loader turns it on with bw_use_relaxed(1) only
  * where the engine validated it. */
 void bitt_relaxed_ternary_pairs(const uint8_t *groups, int nblocks, int ngroups, int group_bytes, const int8_t *x,
-                           int padded, int npairs, int32_t *out);
+                           int padded, int npairs, int32_t *acc, int row_bytes, const int32_t *xsums);
 
 EXPORT void bw_use_relaxed(int on) { kernels_wasm_set_ternary_pairs(on ? bitt_relaxed_ternary_pairs : NULL); }
 

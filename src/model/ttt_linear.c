@@ -68,6 +68,13 @@ BITT_VECTOR_CLONES static void head_primal_step(const HeadParams *p, HeadState *
     if (pos == p->b) fold_minibatch(p, st);
 }
 
+/* 1 if the n floats are all +0 or -0 */
+static int all_zero(const float *x, int n) {
+    float any = 0.0f;
+    for (int i = 0; i < n; i++) any += fabsf(x[i]); /* no early exit: vectorises; NaN/inf count as nonzero */
+    return any == 0.0f;
+}
+
 /* Dual form: n tokens that all fall in the current mini-batch
  * (n <= b - pos). Rows of Q, K, V, out are `stride` floats apart; lr has n
  * values. tmp: 3 n f + f floats. */
@@ -84,8 +91,15 @@ BITT_VECTOR_CLONES static void head_dual_chunk(const HeadParams *p, HeadState *s
                               xhat);
     }
     ttt_rows_mat(Q, stride, st->W, st->c, n, f, QW);
-    ttt_rows_mat(Q, stride, st->A, st->a, n, f, QA);
     const int pos0 = *st->pos;
+    /* q A_prev + a_prev: zero at the start of a mini-batch (fold_minibatch
+     * cleared A, a), which is where every prefill chunk but a resumed one
+     * starts: a third of the products saved. The check keeps it exact for
+     * any state (a loaded state file, too). */
+    if (pos0 == 0 && all_zero(st->A, f * f) && all_zero(st->a, f))
+        memset(QA, 0, (size_t)n * f * sizeof *QA);
+    else
+        ttt_rows_mat(Q, stride, st->A, st->a, n, f, QA);
     for (int j = 0; j < n; j++) {
         const float *q = Q + (size_t)j * stride;
         /* q A_prev + a_prev + sum_{i<=j} lr_i (q . k_i + 1) g_i */
