@@ -163,8 +163,13 @@ function kernelBody() {
   return [...uleb(fn.length), ...fn];
 }
 
-/** The kernel module's bytes. */
+let kernelBytes;
+/** The kernel module's bytes (assembled once). */
 export function relaxedKernelBytes() {
+  return (kernelBytes ??= assembleKernel());
+}
+
+function assembleKernel() {
   const type = vec([[0x60, ...vec(new Array(10).fill([0x7f])), 0]]);  // (10 x i32) -> ()
   const imports = vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0]]); // memory, min 0 pages
   return new Uint8Array([

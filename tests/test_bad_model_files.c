@@ -208,6 +208,16 @@ static void check_checkpoint_dir(void) {
     write_text("bad_ckpt/config.json", "{\"vocab_size\": 300, \"hidden_dim\": 64, \"num_layers\": 1, \"act_quant\": \"int4\"}");
     CHECK(model_load("bad_ckpt", 0, &err) == NULL);
     CHECK_ERR_CONTAINS(&err, "act_quant");
+    /* state_decay (docs/TTT_MEMORY.md) must be a number in (0, 1] */
+    const char *bad_decays[] = {"1.5", "0", "-0.2", "\"0.9\""};
+    for (int i = 0; i < 4; i++) {
+        char cfg[200];
+        snprintf(cfg, sizeof cfg, "{\"vocab_size\": 300, \"hidden_dim\": 64, \"num_layers\": 1, "
+                 "\"ttt_variant\": \"linear\", \"state_decay\": %s}", bad_decays[i]);
+        write_text("bad_ckpt/config.json", cfg);
+        CHECK(model_load("bad_ckpt", 0, &err) == NULL);
+        CHECK_ERR_CONTAINS(&err, "state_decay");
+    }
     /* a seed-style config (4 keys) means variant seed: the linear tensors do not fit it */
     write_text("bad_ckpt/config.json", "{\"vocab_size\": 300, \"hidden_dim\": 64, \"num_layers\": 1, \"inner_lr\": 0.1}");
     CHECK(model_load("bad_ckpt", 0, &err) == NULL);

@@ -8,8 +8,8 @@
 /* Inlined into their callers, so they are compiled for whichever CPU
  * target the caller's clone is built for (see kernels/target_clones.h).
  * WebAssembly has no clones, and there they stay separate functions: V8
- * compiles the one huge inlined loop nest of the dual form about 10%
- * slower (measured on prefill, same results). TTT_PROFILE_NOINLINE does the
+ * compiled the one huge inlined loop nest of the dual form more slowly in
+ * an A/B of the two builds (same results). TTT_PROFILE_NOINLINE does the
  * same elsewhere, so that a profile shows each helper. */
 #if defined(TTT_PROFILE_NOINLINE) || defined(__wasm__)
 #define TTT_INLINE static __attribute__((noinline, unused))

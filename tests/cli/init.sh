@@ -122,5 +122,8 @@ expect_fail "--packed to a directory" 'packed' "$BITT" init --out packeddir "${S
 expect_fail "both --vocab and --tokenizer" 'tokenizer' "$BITT" init --out both.bitt --vocab 300 --tokenizer v300/tokenizer.json
 expect_fail "missing --out" 'out' "$BITT" init "${SMALL[@]}"
 expect_fail "heads not dividing dim" 'head' "$BITT" init --out h.bitt --dim 64 --layers 1 --vocab 512 --heads 3
+expect_fail "state-decay above 1" 'state_decay' "$BITT" init --out d.bitt "${SMALL[@]}" --state-decay 1.5
+expect_fail "state-decay zero" 'state_decay' "$BITT" init --out d.bitt "${SMALL[@]}" --state-decay 0
+[[ ! -e d.bitt ]] || fail "a failed init left d.bitt behind"
 
 finish
