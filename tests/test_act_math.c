@@ -1,5 +1,6 @@
 /* test_act_math.c: our exp (src/model/act_math.h) against double-precision
- * exp over the whole range the model uses, and SiLU / sigmoid at their edges. */
+ * exp over the whole range the model uses, SiLU / sigmoid at their edges,
+ * and softplus (the forget gate) against log1p(exp(u)). */
 #include <math.h>
 #include <stdint.h>
 
@@ -42,5 +43,20 @@ int main(void) {
     }
     printf("act_silu: worst relative error %.3g on [-20, 20]\n", worst_silu);
     CHECK(worst_silu < 1e-6);
+    /* softplus (the forget gate's l = -softplus(u)): relative error over the
+     * range of gate pre-activations, finite at the ends */
+    double worst_sp = 0.0, worst_sp_u = 0.0;
+    for (int i = -40000; i <= 40000; i++) {
+        const float u = (float)i / 1000.0f;
+        const double want = log1p(exp((double)u)), got = (double)act_softplus(u);
+        const double err = fabs(got - want) / want;
+        if (err > worst_sp) {
+            worst_sp = err;
+            worst_sp_u = u;
+        }
+    }
+    printf("act_softplus: worst relative error %.3g at u = %.3f on [-40, 40]\n", worst_sp, worst_sp_u);
+    CHECK(worst_sp < 1e-6);
+    CHECK(act_softplus(200.0f) == 200.0f && act_softplus(-200.0f) >= 0.0f && act_softplus(-200.0f) < 1e-30f);
     return test_main_end("test_act_math");
 }

@@ -13,7 +13,10 @@
  * gradient then, and every other tensor must still be exact). The linear
  * model is checked once more with state_decay 0.7 (docs/TTT_MEMORY.md), fresh
  * and carried: the pull toward W0, b0 after each mini-batch gives them a
- * gradient even from a carried state. */
+ * gradient even from a carried state; and with the forget gate of SPEC
+ * 1.2.1 (fresh and carried, quantisation off and on), whose forget.weight
+ * and forget.bias must be exact too, and whose decay toward the resting
+ * point gives W0, b0 a gradient from a carried state as well. */
 #define BITT_TRAIN_REAL_DOUBLE 1
 #include <stdlib.h>
 
@@ -23,7 +26,7 @@
 
 /* A tiny model with non-trivial weights (norms and LN away from 1/0, a large
  * lm_head, W0 and the lr gate big enough to matter). */
-static Model *tiny_model(TttVariant variant, int act_quant, float state_decay) {
+static Model *tiny_model(TttVariant variant, int act_quant, float state_decay, int forget_gate) {
     BittError err;
     ModelConfig cfg;
     config_init(&cfg, 13, 8, 2, variant);
@@ -34,6 +37,7 @@ static Model *tiny_model(TttVariant variant, int act_quant, float state_decay) {
     cfg.base_lr = 2.0f;
     cfg.act_quant = act_quant;
     cfg.state_decay = state_decay;
+    cfg.forget_gate = forget_gate;
     Model *m = model_alloc(&cfg, NULL, &err);
     if (!m) { fprintf(stderr, "%s\n", err.message); return NULL; }
     model_init_random(m, 7);
@@ -45,7 +49,8 @@ static Model *tiny_model(TttVariant variant, int act_quant, float state_decay) {
         const ParamField f = p->spec.field;
         float *x = p->spec.kind == PARAM_BITLINEAR ? p->bl->latent : p->f32;
         float amp = f == PF_LM_HEAD ? 1.0f : f == PF_TTT_W0 ? 0.3f
-                  : (f == PF_TTT_LR_W || f == PF_TTT_LR_B) ? 1.0f : p->spec.kind == PARAM_BITLINEAR ? 0.3f : 0.2f;
+                  : (f == PF_TTT_LR_W || f == PF_TTT_LR_B || f == PF_TTT_FORGET_W || f == PF_TTT_FORGET_B) ? 1.0f
+                  : p->spec.kind == PARAM_BITLINEAR ? 0.3f : 0.2f;
         for (size_t k = 0; k < n; k++) x[k] += amp * rng_next_normal(&r);
     }
     model_quantize(m);
@@ -80,9 +85,9 @@ static double loss_at(TrainHarness *h, const int32_t *ids, int T, real *state) {
 
 /* Returns the worst relative error over all parameters. carried: start
  * from a random state given as an input. */
-static double check(TttVariant variant, int quant, int carried, float decay) {
+static double check(TttVariant variant, int quant, int carried, float decay, int gate) {
     BittError err;
-    Model *m = tiny_model(variant, quant, decay);
+    Model *m = tiny_model(variant, quant, decay, gate);
     CHECK(m != NULL);
     if (!m) return 1.0;
     enum { T = 22 }; /* 5 full mini-batches of 4 and a partial one */
@@ -135,7 +140,7 @@ static double check(TttVariant variant, int quant, int carried, float decay) {
             gnorm += ana * ana;
         }
         if (gnorm > 0) nonzero++;
-        if (carried && decay == 1.0f && is_start_state(t->spec.field)) {
+        if (carried && decay == 1.0f && !gate && is_start_state(t->spec.field)) {
             CHECK_MSG(gnorm == 0, "%s carried: %s has a gradient", variant_label(variant), t->spec.name);
             nonzero++; /* counted as expected */
         }
@@ -147,8 +152,8 @@ static double check(TttVariant variant, int quant, int carried, float decay) {
     /* every tensor receives a gradient (else the check would prove little) */
     CHECK_MSG(nonzero == tm->n_tensors, "%s: only %d of %d tensors have a nonzero gradient",
               variant_label(variant), nonzero, tm->n_tensors);
-    printf("grad check %-6s quant=%d carried=%d decay=%.1f: %zu parameters in %d tensors, loss %.6f, worst relative "
-           "error %.2e (%s)\n", variant_label(variant), quant, carried, (double)decay, tm->n_params, tm->n_tensors,
+    printf("grad check %-6s quant=%d carried=%d decay=%.1f gate=%d: %zu parameters in %d tensors, loss %.6f, worst relative "
+           "error %.2e (%s)\n", variant_label(variant), quant, carried, (double)decay, gate, tm->n_params, tm->n_tensors,
            loss0, worst, worst_tensor >= 0 ? tm->tensors[worst_tensor].spec.name : "-");
     free(grad);
     if (state) h.be->release(h.be, state);
@@ -162,8 +167,11 @@ int main(void) {
     for (int v = 0; v < 3; v++)
         for (int quant = 0; quant <= 1; quant++)
             for (int carried = 0; carried <= (variants[v] != TTT_NONE); carried++)
-                check(variants[v], quant, carried, 1.0f);
+                check(variants[v], quant, carried, 1.0f, 0);
     for (int quant = 0; quant <= 1; quant++)
-        for (int carried = 0; carried <= 1; carried++) check(TTT_LINEAR, quant, carried, 0.7f);
+        for (int carried = 0; carried <= 1; carried++) {
+            check(TTT_LINEAR, quant, carried, 0.7f, 0);
+            check(TTT_LINEAR, quant, carried, 1.0f, 1);
+        }
     return test_main_end("test_grad_check");
 }

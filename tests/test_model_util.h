@@ -9,9 +9,11 @@
 #include "model/model.h"
 #include "model/session.h"
 
-/* A random model with a synthetic tokenizer of V ids. */
-static inline Model *make_random_model(int V, int D, int L, TttVariant variant, int act_quant,
-                                       int mini_batch, uint64_t seed) {
+/* A random model with a synthetic tokenizer of V ids; forget_gate 1 gives
+ * the linear mixer the forget gate of SPEC 1.2.1 with gates that vary from
+ * token to token (SPEC's initialisation makes them constant per head). */
+static inline Model *make_random_model_gated(int V, int D, int L, TttVariant variant, int act_quant,
+                                             int mini_batch, uint64_t seed, int forget_gate) {
     BittError err;
     Tokenizer *tok = tokenizer_make_synthetic(V, &err);
     if (!tok) { fprintf(stderr, "%s\n", err.message); return NULL; }
@@ -20,13 +22,27 @@ static inline Model *make_random_model(int V, int D, int L, TttVariant variant, 
     cfg.act_quant = act_quant;
     cfg.mini_batch = mini_batch;
     if (D % 16 == 0 && D >= 32) cfg.num_heads = D / 16; /* several small heads */
+    cfg.forget_gate = forget_gate;
     Model *m = model_alloc(&cfg, tok, &err);
     if (!m) { fprintf(stderr, "%s\n", err.message); return NULL; }
     model_init_random(m, seed);
+    for (int l = 0; forget_gate && l < L; l++) { /* gates a_t from ~0.5 to ~1, varying with the token */
+        uint32_t r = (uint32_t)seed * 2654435761u + (uint32_t)l;
+        for (int i = 0; i < cfg.num_heads * D; i++) {
+            r = r * 1664525u + 1013904223u;
+            m->layers[l].forget_w[i] = ((float)(r >> 8) / 16777216.0f - 0.5f) * 0.6f;
+        }
+        for (int h = 0; h < cfg.num_heads; h++) m->layers[l].forget_b[h] = 1.0f - 1.5f * (float)h;
+    }
     /* random models have tiny logits: a larger lm_head gives a real scale */
     for (size_t i = 0; i < (size_t)V * D; i++) m->lm_head[i] *= 50.0f;
     if (model_finish_load(m, &err) != 0) { fprintf(stderr, "%s\n", err.message); model_free(m); return NULL; }
     return m;
+}
+
+static inline Model *make_random_model(int V, int D, int L, TttVariant variant, int act_quant,
+                                       int mini_batch, uint64_t seed) {
+    return make_random_model_gated(V, D, L, variant, act_quant, mini_batch, seed, 0);
 }
 
 /* max |a - b| / max |a| */

@@ -6,7 +6,9 @@
  * a training forward of window 2 started from the state window 1 left
  * (train_forward with a TrainCarry) gives the inference engine's probabilities and loss
  * for those tokens when it is fed both windows in sequence. The linear
- * cases run once more with state_decay 0.85 (docs/TTT_MEMORY.md). */
+ * cases run once more with state_decay 0.85 (docs/TTT_MEMORY.md) and with
+ * the forget gate (SPEC 1.2.1). A batch equals its sequences one at a time,
+ * at any thread count. */
 #include <stdlib.h>
 
 #include "test_model_util.h"
@@ -38,9 +40,9 @@ static double session_loss(const Model *m, const int32_t *ids, int T) {
     return total / T;
 }
 
-static void compare(TttVariant variant, int act_quant, float decay) {
+static void compare(TttVariant variant, int act_quant, float decay, int gate) {
     enum { T = 90 }; /* more than one session chunk, 5 mini-batches + a partial one */
-    Model *m = make_random_model(300, 64, 2, variant, act_quant, 16, 11);
+    Model *m = make_random_model_gated(300, 64, 2, variant, act_quant, 16, 11, gate);
     CHECK(m != NULL);
     if (!m) return;
     m->cfg.state_decay = decay;
@@ -52,8 +54,8 @@ static void compare(TttVariant variant, int act_quant, float decay) {
     const double infer = session_loss(m, ids, T);
     CHECK_MSG(fabs(train - infer) < 2e-4 * fabs(infer), "%s act_quant=%d: training loss %.7f, inference %.7f",
               ttt_variant_name(variant), act_quant, train, infer);
-    printf("%-6s act_quant=%d decay=%.2f: training forward %.7f, inference %.7f\n", ttt_variant_name(variant),
-           act_quant, (double)decay, train, infer);
+    printf("%-6s act_quant=%d decay=%.2f gate=%d: training forward %.7f, inference %.7f\n",
+           ttt_variant_name(variant), act_quant, (double)decay, gate, train, infer);
     if (variant != TTT_NONE) {
         int32_t ids2[T + 1];
         memcpy(ids2, ids, sizeof ids);
@@ -68,10 +70,10 @@ static void compare(TttVariant variant, int act_quant, float decay) {
 
 /* Window 1 (48 tokens, 3 mini-batches) then window 2 (42 tokens, from
  * window 1's final state) in training, against one Session over all 90. */
-static void compare_carried(TttVariant variant, int act_quant, float decay) {
+static void compare_carried(TttVariant variant, int act_quant, float decay, int gate) {
     BittError err;
     enum { T1 = 48, T2 = 42, T = T1 + T2 };
-    Model *m = make_random_model(300, 64, 2, variant, act_quant, 16, 13);
+    Model *m = make_random_model_gated(300, 64, 2, variant, act_quant, 16, 13, gate);
     CHECK(m != NULL);
     if (!m) return;
     m->cfg.state_decay = decay;
@@ -113,8 +115,8 @@ static void compare_carried(TttVariant variant, int act_quant, float decay) {
         const double fresh = harness_forward(&h, ids + T1, T2, NULL, 0);
         CHECK_MSG(fabs(fresh - win2) > 1e-4, "%s: the carried state changed nothing", ttt_variant_name(variant));
     }
-    printf("%-6s act_quant=%d decay=%.2f: window 2 from window 1's state %.7f, inference over both %.7f "
-           "(max |dp| %.1e)\n", ttt_variant_name(variant), act_quant, (double)decay, win2, infer, worst);
+    printf("%-6s act_quant=%d decay=%.2f gate=%d: window 2 from window 1's state %.7f, inference over both %.7f "
+           "(max |dp| %.1e)\n", ttt_variant_name(variant), act_quant, (double)decay, gate, win2, infer, worst);
     session_free(&s);
     free(logits);
     h.be->release(h.be, state);
@@ -181,12 +183,14 @@ int main(void) {
     const TttVariant variants[3] = {TTT_LINEAR, TTT_SEED, TTT_NONE};
     for (int v = 0; v < 3; v++)
         for (int q = 0; q <= 1; q++) {
-            compare(variants[v], q, 1.0f);
-            compare_carried(variants[v], q, 1.0f);
+            compare(variants[v], q, 1.0f, 0);
+            compare_carried(variants[v], q, 1.0f, 0);
         }
     for (int q = 0; q <= 1; q++) {
-        compare(TTT_LINEAR, q, 0.85f);
-        compare_carried(TTT_LINEAR, q, 0.85f);
+        compare(TTT_LINEAR, q, 0.85f, 0);
+        compare_carried(TTT_LINEAR, q, 0.85f, 0);
+        compare(TTT_LINEAR, q, 1.0f, 1);
+        compare_carried(TTT_LINEAR, q, 1.0f, 1);
     }
     return test_main_end("test_train_forward");
 }

@@ -3,10 +3,11 @@
  * token == 21 in a prefill then 16 single tokens (a partial mini-batch
  * carried in the state); also for a mini-batch that does not divide the
  * chunk size, for the seed and none variants, with activation
- * quantisation on and off, and with state_decay < 1. Also the reason for
- * state_decay (docs/TTT_MEMORY.md): as SPEC 1.2 is written the norm of the
- * memory (W, c) never decreases, mini-batch after mini-batch; with a decay
- * it stops growing. */
+ * quantisation on and off, with state_decay < 1 and with the forget gate
+ * (SPEC 1.2.1). Also the reason for state_decay and the gate
+ * (docs/TTT_MEMORY.md): as SPEC 1.2 is written the norm of the memory
+ * (W, c) never decreases, mini-batch after mini-batch; with a decay or the
+ * gate it stops growing. */
 #include <stdlib.h>
 
 #include "test_model_util.h"
@@ -108,9 +109,9 @@ static double memory_norm2(const Session *s, int f) {
 /* 256 mini-batches of 16 tokens. decay 1: the inner gradient step is
  * orthogonal to (W, c) (the inner LayerNorm makes the loss blind to their
  * scale and shift), so the norm grows at every fold. decay < 1: it settles. */
-static void check_memory_norm(float decay) {
+static void check_memory_norm(float decay, int gate) {
     BittError err;
-    Model *m = make_random_model(300, 64, 1, TTT_LINEAR, 1, 16, 77);
+    Model *m = make_random_model_gated(300, 64, 1, TTT_LINEAR, 1, 16, 77, gate);
     CHECK(m != NULL);
     if (!m) return;
     m->cfg.state_decay = decay;
@@ -129,9 +130,10 @@ static void check_memory_norm(float decay) {
         if (mb == MB / 2) at_half = n;
     }
     const double growth = sqrt(prev / at_half); /* |W| after 256 vs after 128 mini-batches */
-    printf("memory norm, state_decay %.2f: %.3f at start, %.3f after %d mini-batches, %.3f after %d; "
-           "%d folds decreased it\n", (double)decay, sqrt(first), sqrt(at_half), MB / 2, sqrt(prev), MB, decreased);
-    if (decay == 1.0f) {
+    printf("memory norm, state_decay %.2f, gate %d: %.3f at start, %.3f after %d mini-batches, %.3f after %d; "
+           "%d folds decreased it\n", (double)decay, gate, sqrt(first), sqrt(at_half), MB / 2, sqrt(prev), MB,
+           decreased);
+    if (decay == 1.0f && !gate) {
         CHECK_MSG(decreased == 0, "state_decay 1: the memory norm decreased at %d folds", decreased);
         CHECK_MSG(growth > 1.01, "state_decay 1: the memory norm stopped growing (%.4f)", growth);
     } else {
@@ -156,17 +158,20 @@ static void check_bad_ids(Model *m) {
 }
 
 int main(void) {
-    struct { const char *name; TttVariant v; int aq; int mb; int D; float decay; } cases[] = {
-        {"linear, int8 acts, b=16", TTT_LINEAR, 1, 16, 64, 1.0f},
-        {"linear, float acts, b=16", TTT_LINEAR, 0, 16, 64, 1.0f},
-        {"linear, int8 acts, b=5", TTT_LINEAR, 1, 5, 48, 1.0f},
-        {"linear, b=1", TTT_LINEAR, 0, 1, 32, 1.0f},
-        {"linear, state_decay 0.8, b=5", TTT_LINEAR, 1, 5, 48, 0.8f},
-        {"seed", TTT_SEED, 0, 16, 64, 1.0f},
-        {"none", TTT_NONE, 1, 16, 64, 1.0f},
+    struct { const char *name; TttVariant v; int aq; int mb; int D; float decay; int gate; } cases[] = {
+        {"linear, int8 acts, b=16", TTT_LINEAR, 1, 16, 64, 1.0f, 0},
+        {"linear, float acts, b=16", TTT_LINEAR, 0, 16, 64, 1.0f, 0},
+        {"linear, int8 acts, b=5", TTT_LINEAR, 1, 5, 48, 1.0f, 0},
+        {"linear, b=1", TTT_LINEAR, 0, 1, 32, 1.0f, 0},
+        {"linear, state_decay 0.8, b=5", TTT_LINEAR, 1, 5, 48, 0.8f, 0},
+        {"linear, forget gate, int8 acts, b=16", TTT_LINEAR, 1, 16, 64, 1.0f, 1},
+        {"linear, forget gate, float acts, b=5", TTT_LINEAR, 0, 5, 48, 1.0f, 1},
+        {"seed", TTT_SEED, 0, 16, 64, 1.0f, 0},
+        {"none", TTT_NONE, 1, 16, 64, 1.0f, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        Model *m = make_random_model(300, cases[i].D, 2, cases[i].v, cases[i].aq, cases[i].mb, 100 + i);
+        Model *m = make_random_model_gated(300, cases[i].D, 2, cases[i].v, cases[i].aq, cases[i].mb, 100 + i,
+                                           cases[i].gate);
         CHECK(m != NULL);
         if (!m) continue;
         m->cfg.state_decay = cases[i].decay;
@@ -176,7 +181,8 @@ int main(void) {
         check_bad_ids(m);
         model_free(m);
     }
-    check_memory_norm(1.0f);
-    check_memory_norm(0.9f);
+    check_memory_norm(1.0f, 0);
+    check_memory_norm(0.9f, 0);
+    check_memory_norm(1.0f, 1);
     return test_main_end("test_ttt_forms");
 }

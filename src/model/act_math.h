@@ -1,4 +1,4 @@
-/* act_math.h: exp, SiLU and sigmoid for the forward pass, with our own exp
+/* act_math.h: exp, SiLU, sigmoid and softplus for the forward pass, with our own exp
  * (range reduction to 2^n e^r, |r| <= ln2/2, and a degree-6 polynomial in r;
  * max relative error ~2e-7 against double-precision exp). Plain branch-free
  * C: the compiler vectorises the loops that use it, and the result is the
@@ -37,6 +37,28 @@ static inline float act_expf(float x) {
     float scale;
     memcpy(&scale, &bits, sizeof scale);
     return p * scale;
+}
+
+/* log(1 + y) for y in [0, 1], as 2 atanh(s) with s = y / (2 + y) <= 1/3 and
+ * its series to s^17 (relative error ~1e-7, no cancellation for small y). */
+static inline float act_log1p_unit(float y) {
+    const float s = y / (2.0f + y), s2 = s * s;
+    float p = 1.0f / 17.0f;
+    p = p * s2 + 1.0f / 15.0f;
+    p = p * s2 + 1.0f / 13.0f;
+    p = p * s2 + 1.0f / 11.0f;
+    p = p * s2 + 1.0f / 9.0f;
+    p = p * s2 + 1.0f / 7.0f;
+    p = p * s2 + 1.0f / 5.0f;
+    p = p * s2 + 1.0f / 3.0f;
+    p = p * s2 + 1.0f;
+    return 2.0f * s * p;
+}
+
+/* softplus(u) = log(1 + e^u) = max(u, 0) + log(1 + e^-|u|): never overflows */
+static inline float act_softplus(float u) {
+    const float a = u < 0 ? -u : u;
+    return (u > 0 ? u : 0.0f) + act_log1p_unit(act_expf(-a));
 }
 
 /* x sigmoid(x) */

@@ -25,13 +25,14 @@ int session_init(Session *s, const Model *m, BittError *err) {
     s->v = malloc(T * D * sizeof(float));
     s->heads = malloc(T * D * sizeof(float));
     s->lr = malloc(T * (size_t)c->num_heads * sizeof(float));
+    s->lf = malloc(T * (size_t)c->num_heads * sizeof(float));
     s->gate = malloc(T * I * sizeof(float));
     s->up = malloc(T * I * sizeof(float));
     s->xq = malloc(T * I);
     s->xs = malloc(T * sizeof(float));
     s->acc = malloc(T * I * sizeof(int32_t));
     s->ttt_tmp = malloc((size_t)c->num_heads * session_ttt_tmp_per_head(c) * sizeof(float));
-    if (!s->x || !s->xn || !s->mix || !s->q || !s->k || !s->v || !s->heads || !s->lr ||
+    if (!s->x || !s->xn || !s->mix || !s->q || !s->k || !s->v || !s->heads || !s->lr || !s->lf ||
         !s->gate || !s->up || !s->xq || !s->xs || !s->acc || !s->ttt_tmp) {
         session_free(s);
         return bitt_fail(err, "out of memory allocating a session");
@@ -43,7 +44,7 @@ int session_init(Session *s, const Model *m, BittError *err) {
 void session_free(Session *s) {
     state_free(&s->state);
     free(s->x); free(s->xn); free(s->mix); free(s->q); free(s->k); free(s->v);
-    free(s->heads); free(s->lr); free(s->gate); free(s->up); free(s->xq); free(s->xs);
+    free(s->heads); free(s->lr); free(s->lf); free(s->gate); free(s->up); free(s->xq); free(s->xs);
     free(s->acc); free(s->ttt_tmp);
     memset(s, 0, sizeof *s);
 }

@@ -29,7 +29,8 @@ typedef struct Session {
     /* scratch, SESSION_CHUNK rows each */
     float *x, *xn, *mix;                 /* T x D */
     float *q, *k, *v, *heads;            /* T x D */
-    float *lr;                           /* T x H */
+    float *lr;                           /* T x H: the lr gate */
+    float *lf;                           /* T x H: the forget gate's log-gate l_t (forget_gate) */
     float *gate, *up;                    /* T x I (seed mixer reuses gate for T x D/4) */
     int8_t *xq;                          /* T x max(D, I) */
     float *xs;                           /* T */
@@ -37,10 +38,11 @@ typedef struct Session {
     float *ttt_tmp;                      /* TTT inner scratch, per head */
 } Session;
 
-/* Floats of TTT scratch one head needs (its lr column + inner buffers). */
+/* Floats of TTT scratch one head needs (its lr and forget-gate columns +
+ * inner buffers). */
 static inline size_t session_ttt_tmp_per_head(const ModelConfig *c) {
-    const size_t f = (size_t)(c->hidden_dim / c->num_heads);
-    return SESSION_CHUNK + 3 * (size_t)c->mini_batch * f + 4 * f;
+    const size_t f = (size_t)(c->hidden_dim / c->num_heads), b = (size_t)c->mini_batch;
+    return 2 * SESSION_CHUNK + 4 * b * f + 6 * f + 2 * b;
 }
 
 int session_init(Session *s, const Model *m, BittError *err);

@@ -8,6 +8,7 @@
 
 #include "../formats/safetensors.h"
 #include "../util/fileio.h"
+#include "state_layout.h"
 
 int state_alloc(ModelState *s, const Model *m, BittError *err) {
     memset(s, 0, sizeof *s);
@@ -17,11 +18,9 @@ int state_alloc(ModelState *s, const Model *m, BittError *err) {
     s->num_heads = c->num_heads;
     s->head_dim = c->hidden_dim / c->num_heads;
     s->seed_dim = c->hidden_dim / 4;
-    const size_t L = (size_t)c->num_layers, H = (size_t)s->num_heads, f = (size_t)s->head_dim;
-    const size_t d = (size_t)s->seed_dim;
-    size_t per_layer = 0;
-    if (c->variant == TTT_LINEAR) per_layer = H * (2 * f * f + 2 * f);
-    else if (c->variant == TTT_SEED) per_layer = d * d;
+    const size_t L = (size_t)c->num_layers;
+    const size_t per_layer = ttt_state_layer_floats(c);
+    const TttLinearLayout lay = ttt_linear_layout(c);
     s->n_floats = L * per_layer;
     s->data = calloc(s->n_floats ? s->n_floats : 1, sizeof(float));
     s->hidden_dim = c->hidden_dim;
@@ -35,10 +34,11 @@ int state_alloc(ModelState *s, const Model *m, BittError *err) {
     for (size_t l = 0; l < L; l++) {
         float *base = s->data + l * per_layer;
         if (c->variant == TTT_LINEAR) {
-            s->linear[l].W = base;
-            s->linear[l].c = base + H * f * f;
-            s->linear[l].A = base + H * f * f + H * f;
-            s->linear[l].a = base + 2 * H * f * f + H * f;
+            s->linear[l].W = base + lay.W;
+            s->linear[l].c = base + lay.c;
+            s->linear[l].A = base + lay.A;
+            s->linear[l].a = base + lay.a;
+            s->linear[l].gamma = c->forget_gate ? base + lay.gamma : NULL;
         } else if (c->variant == TTT_SEED) {
             s->seed_S[l] = base;
         }
@@ -63,6 +63,8 @@ void state_reset(ModelState *s, const Model *m) {
     for (int l = 0; l < s->num_layers; l++) {
         memcpy(s->linear[l].W, m->layers[l].W0, H * f * f * sizeof(float));
         memcpy(s->linear[l].c, m->layers[l].b0, H * f * sizeof(float));
+        if (s->linear[l].gamma)
+            for (size_t h = 0; h < H; h++) s->linear[l].gamma[h] = 1.0f;
         s->linear[l].pos = 0;
     }
 }
@@ -88,6 +90,12 @@ typedef struct StateTensor {
     int64_t shape[3];
 } StateTensor;
 
+static size_t state_tensor_count(const StateTensor *t) {
+    size_t n = 1;
+    for (int k = 0; k < t->ndim; k++) n *= (size_t)t->shape[k];
+    return n;
+}
+
 /* Lists the float tensors of the state in file order; returns the count. */
 static int list_tensors(const ModelState *s, StateTensor *out) {
     int n = 0;
@@ -95,15 +103,17 @@ static int list_tensors(const ModelState *s, StateTensor *out) {
     for (int l = 0; l < s->num_layers; l++) {
         if (s->variant == TTT_LINEAR) {
             const TttLayerState *ls = &s->linear[l];
-            struct { const char *what; float *p; int ndim; } parts[4] = {
-                {"Ws", ls->W, 3}, {"cs", ls->c, 2}, {"A", ls->A, 3}, {"a", ls->a, 2}};
-            for (int i = 0; i < 4; i++, n++) {
+            struct { const char *what; float *p; int ndim; } parts[5] = {
+                {"Ws", ls->W, 3}, {"cs", ls->c, 2}, {"A", ls->A, 3}, {"a", ls->a, 2}, {"gamma", ls->gamma, 1}};
+            for (int i = 0; i < 5; i++) {
+                if (!parts[i].p) continue; /* gamma: only with the forget gate */
                 snprintf(out[n].name, sizeof out[n].name, "layers.%d.ttt.%s", l, parts[i].what);
                 out[n].data = parts[i].p;
                 out[n].ndim = parts[i].ndim;
                 out[n].shape[0] = H;
                 out[n].shape[1] = f;
                 out[n].shape[2] = f;
+                n++;
             }
         } else if (s->variant == TTT_SEED) {
             snprintf(out[n].name, sizeof out[n].name, "layers.%d.ttt.S", l);
@@ -118,7 +128,7 @@ static int list_tensors(const ModelState *s, StateTensor *out) {
 }
 
 int state_save_memory(const ModelState *s, const Model *m, uint8_t **buf, size_t *len, BittError *err) {
-    StateTensor *list = calloc((size_t)s->num_layers * 4 + 1, sizeof *list);
+    StateTensor *list = calloc((size_t)s->num_layers * 5 + 1, sizeof *list);
     int32_t *pos = calloc((size_t)s->num_layers + 1, sizeof *pos);
     if (!list || !pos) { free(list); free(pos); return bitt_fail(err, "out of memory"); }
     int n = list_tensors(s, list);
@@ -156,7 +166,7 @@ int state_load_memory(ModelState *s, const Model *m, const uint8_t *buf, size_t 
     SafeTensors st;
     if (safetensors_parse(buf, len, source, &st, err) != 0) return -1;
     int rc = -1;
-    StateTensor *list = calloc((size_t)s->num_layers * 4 + 1, sizeof *list);
+    StateTensor *list = calloc((size_t)s->num_layers * 5 + 1, sizeof *list);
     float *staged = malloc(s->n_floats * sizeof(float) + 1);
     float *hidden = calloc((size_t)s->hidden_dim, sizeof(float));
     int32_t *pos = calloc((size_t)s->num_layers + 1, sizeof *pos);
@@ -186,7 +196,7 @@ int state_load_memory(ModelState *s, const Model *m, const uint8_t *buf, size_t 
         size_t at = 0;
         rc = 0;
         for (int i = 0; i < n && !rc; i++) {
-            size_t cnt = (size_t)list[i].shape[0] * list[i].shape[1] * (list[i].ndim > 2 ? list[i].shape[2] : 1);
+            size_t cnt = state_tensor_count(&list[i]);
             rc = safetensors_read_f32(&st, list[i].name, list[i].ndim, list[i].shape, staged + at, err);
             at += cnt;
         }
@@ -208,7 +218,7 @@ int state_load_memory(ModelState *s, const Model *m, const uint8_t *buf, size_t 
             /* list_tensors order matches the layout of s->data only per tensor: copy back */
             at = 0;
             for (int i = 0; i < n; i++) {
-                size_t cnt = (size_t)list[i].shape[0] * list[i].shape[1] * (list[i].ndim > 2 ? list[i].shape[2] : 1);
+                size_t cnt = state_tensor_count(&list[i]);
                 memcpy(list[i].data, staged + at, cnt * sizeof(float));
                 at += cnt;
             }

@@ -12,8 +12,11 @@
 typedef struct TttLayerState {
     float *W;   /* H x f x f: Ws, the state at the start of the current mini-batch */
     float *c;   /* H x f: cs */
-    float *A;   /* H x f x f: sum over the mini-batch so far of lr_i k_i^T g_i */
+    float *A;   /* H x f x f: sum over the mini-batch so far of lr_i k_i^T g_i (with the
+                   forget gate each term decayed by the gates of the tokens after it) */
     float *a;   /* H x f: sum of lr_i g_i */
+    float *gamma; /* H: exp(L_j), the share of (Ws - W0) the forget gate has kept since the
+                     mini-batch start (SPEC 1.2.1); NULL without the gate */
     int pos;    /* tokens of the current mini-batch already seen, 0..b-1 */
 } TttLayerState;
 
@@ -32,7 +35,7 @@ typedef struct ModelState {
 
 int state_alloc(ModelState *s, const Model *m, BittError *err);
 void state_free(ModelState *s);
-/* Back to the start of a sequence: (W0, b0), zero sums, S = 0. */
+/* Back to the start of a sequence: (W0, b0), zero sums, gamma = 1, S = 0. */
 void state_reset(ModelState *s, const Model *m);
 int state_copy(ModelState *dst, const ModelState *src);
 size_t state_bytes(const ModelState *s);

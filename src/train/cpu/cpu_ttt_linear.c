@@ -11,6 +11,13 @@
  * With state_decay d < 1 each closed mini-batch ends with
  * W <- W0 + d (W - W0) (docs/TTT_MEMORY.md): the backward scales the
  * state's gradient by d there and gives (1 - d) of it to W0, b0.
+ * With the forget gate (SPEC 1.2.1) the per-token log-gates l_t decay the
+ * memory toward (W0, b0): inside a mini-batch, with L_j the running sum of
+ * l from its start and E_j = exp(L_j),
+ *   W_j = W0 + E_j (Ws - W0) - sum_{i<=j} eta_{j,i} exp(L_j - L_i) k_i^T g_i,
+ * and the backward also gives each l_t its gradient (through every E_j and
+ * exp(L_j - L_i) that contains it). Without the gate every path below does
+ * exactly the arithmetic of SPEC 1.2.
  * Threads: the forward splits the B x H chains; the backward splits the
  * heads, each walking the sequences in order, so that the gradients of W0,
  * b0 and the inner LayerNorm are summed in the same order at any thread
@@ -81,8 +88,29 @@ static void ln_back(const real *xhat, real sigma, const real *dxhat, int f, real
 
 /* Per-head scratch (reals) of the chains. */
 static size_t head_scratch(const TttLinearChain *c) {
-    const size_t f = (size_t)(c->D / c->H);
-    return 4 * f * f + ((size_t)c->mini_batch + 16) * f + 64;
+    const size_t f = (size_t)(c->D / c->H), b = (size_t)c->mini_batch;
+    return 4 * f * f + (b + 16) * f + 3 * b + 64;
+}
+
+/* dec[i] = exp(l_{i+1} + ... + l_j) for i <= j over a mini-batch's log-gates
+ * (rows r, r + 1, ...): the exponent summed directly, not as a difference
+ * of two long running sums (whose rounding grows with the distance from the
+ * mini-batch start). */
+static void gate_decays(const TttLinearChain *C, size_t r, int h, int j, real *dec) {
+    real acc = 0;
+    for (int i = j; i >= 0; i--) {
+        dec[i] = REAL_EXP(acc);
+        acc += C->log_forget[(r + (size_t)i) * C->H + h];
+    }
+}
+
+/* L[j] = l_0 + ... + l_j over the n tokens of a mini-batch (rows r, r + 1, ...). */
+static void gate_cumsum(const TttLinearChain *C, size_t r, int h, int n, real *L) {
+    real acc = 0;
+    for (int j = 0; j < n; j++) {
+        acc += C->log_forget[(r + (size_t)j) * C->H + h];
+        L[j] = acc;
+    }
 }
 
 /* One (sequence, head) chain. */
@@ -129,7 +157,8 @@ static void head_fwd(const Head *x, real *hs) {
     const int f = x->f, D = C->D, H = C->H, h = x->h, T = C->T, b = C->mini_batch;
     const size_t off = (size_t)h * f, ff = (size_t)f * f;
     const real *W0p = C->W0 + (size_t)h * ff, *b0p = C->b0 + off;
-    real *W = hs, *c = W + ff, *z = c + f;
+    const int gated = C->log_forget != NULL;
+    real *W = hs, *c = W + ff, *z = c + f, *z0 = z + f, *L = z0 + f, *dec = L + b;
     memcpy(W, x->W0, ff * sizeof(real));
     memcpy(c, x->b0, (size_t)f * sizeof(real));
     for (int mb = 0, s0 = 0; s0 < T; mb++, s0 += b) {
@@ -137,6 +166,7 @@ static void head_fwd(const Head *x, real *hs) {
         const size_t st = ((size_t)x->s * x->nmb + mb) * H + h;
         memcpy(C->Wst + st * ff, W, ff * sizeof(real));
         memcpy(C->cst + st * f, c, (size_t)f * sizeof(real));
+        if (gated) gate_cumsum(C, x->r0 + (size_t)s0, h, n, L);
         /* inner gradients g_i, all at the state of the mini-batch start */
         for (int i = 0; i < n; i++) {
             const size_t t = x->r0 + (size_t)(s0 + i);
@@ -162,10 +192,17 @@ static void head_fwd(const Head *x, real *hs) {
             const real *q = C->q + t * D + off;
             const real coef = C->base_lr / (real)(f * (j + 1));
             vec_mat(q, W, c, f, z);
+            if (gated) { /* z = E_j (q Ws + cs) + (1 - E_j) (q W0 + b0) */
+                const real E = REAL_EXP(L[j]), om = -REAL_EXPM1(L[j]);
+                vec_mat(q, W0p, b0p, f, z0);
+                for (int m = 0; m < f; m++) z[m] = E * z[m] + om * z0[m];
+                gate_decays(C, x->r0 + (size_t)s0, h, j, dec);
+            }
             for (int i = 0; i <= j; i++) {
                 const size_t ti = x->r0 + (size_t)(s0 + i);
                 const real *k = C->k + ti * D + off, *g = C->g + ti * D + off;
-                const real a = C->lr_gate[ti * H + h] * coef * (dot(q, k, f) + 1);
+                real a = C->lr_gate[ti * H + h] * coef * (dot(q, k, f) + 1);
+                if (gated) a *= dec[i];
                 for (int m = 0; m < f; m++) z[m] -= a * g[m];
             }
             real *xz = C->xz + t * D + off, *ho = C->out + t * D + off;
@@ -174,10 +211,17 @@ static void head_fwd(const Head *x, real *hs) {
         }
         if (s0 + n < T || x->Wout) { /* the state for the next mini-batch (or the caller) */
             const real coefb = C->base_lr / (real)(f * n);
+            if (gated) { /* W <- W0 + E_n (W - W0) */
+                const real E = REAL_EXP(L[n - 1]);
+                gate_decays(C, x->r0 + (size_t)s0, h, n - 1, dec);
+                for (size_t i = 0; i < ff; i++) W[i] = W0p[i] + E * (W[i] - W0p[i]);
+                for (int m = 0; m < f; m++) c[m] = b0p[m] + E * (c[m] - b0p[m]);
+            }
             for (int i = 0; i < n; i++) {
                 const size_t t = x->r0 + (size_t)(s0 + i);
                 const real *k = C->k + t * D + off, *g = C->g + t * D + off;
-                const real a = -coefb * C->lr_gate[t * H + h];
+                real a = -coefb * C->lr_gate[t * H + h];
+                if (gated) a *= dec[i];
                 outer_acc(W, a, k, g, f);
                 for (int m = 0; m < f; m++) c[m] += a * g[m];
             }
@@ -257,16 +301,20 @@ static void inner_grad_bwd(const Head *x, size_t t, const real *dg, real *dzk, r
 static void head_bwd(const Head *x, real *hs) {
     const TttLinearChain *C = x->c;
     const int f = x->f, D = C->D, H = C->H, h = x->h, T = C->T, b = C->mini_batch;
+    const int gated = C->log_forget != NULL;
     const size_t off = (size_t)h * f, ff = (size_t)f * f;
     real *dlnw = C->dln_w + off, *dlnb = C->dln_b + off;
+    const real *W0p = C->W0 + (size_t)h * ff, *b0p = C->b0 + off;
     real *dW0p = C->dW0 + (size_t)h * ff, *db0p = C->db0 + off;
     real *dW = hs, *dWs = dW + ff, *dc = dWs + ff, *dcs = dc + f, *dG = dcs + f;
-    real *v1 = dG + (size_t)b * f, *v2 = v1 + f, *tmp = v2 + f;
+    real *v1 = dG + (size_t)b * f, *v2 = v1 + f, *tmp = v2 + f;     /* tmp: 2 f */
+    real *zs = tmp + 2 * f, *z0 = zs + f, *L = z0 + f, *dL = L + b, *dec = dL + b; /* gate only */
     memset(dW, 0, ff * sizeof(real));
     memset(dc, 0, (size_t)f * sizeof(real));
     for (int mb = (T - 1) / b; mb >= 0; mb--) {
         const int s0 = mb * b, n = T - s0 < b ? T - s0 : b;
         const real *Ws = C->Wst + (((size_t)x->s * x->nmb + mb) * H + h) * ff;
+        const real *cs = C->cst + (((size_t)x->s * x->nmb + mb) * H + h) * f;
         if (s0 + n < T && C->state_decay != 1) { /* W' = W0 + d (W - W0): dW0 += (1 - d) dW', dW = d dW' */
             const real d = C->state_decay;
             for (size_t i = 0; i < ff; i++) {
@@ -278,16 +326,41 @@ static void head_bwd(const Head *x, real *hs) {
                 dc[m] *= d;
             }
         }
-        memcpy(dWs, dW, ff * sizeof(real));
-        memcpy(dcs, dc, (size_t)f * sizeof(real));
+        if (gated) {
+            gate_cumsum(C, x->r0 + (size_t)s0, h, n, L);
+            memset(dL, 0, (size_t)n * sizeof(real));
+        }
+        if (gated && s0 + n < T) { /* W' = W0 + E_n (Ws - W0) - ...: dWs = E_n dW', dW0 += (1 - E_n) dW' */
+            const real E = REAL_EXP(L[n - 1]), om = -REAL_EXPM1(L[n - 1]);
+            real dE = 0;
+            for (size_t i = 0; i < ff; i++) {
+                dE += dW[i] * (Ws[i] - W0p[i]);
+                dWs[i] = E * dW[i];
+                dW0p[i] += om * dW[i];
+            }
+            for (int m = 0; m < f; m++) {
+                dE += dc[m] * (cs[m] - b0p[m]);
+                dcs[m] = E * dc[m];
+                db0p[m] += om * dc[m];
+            }
+            dL[n - 1] += dE * E;
+        } else {
+            memcpy(dWs, dW, ff * sizeof(real));
+            memcpy(dcs, dc, (size_t)f * sizeof(real));
+        }
         memset(dG, 0, (size_t)n * f * sizeof(real));
         if (s0 + n < T) {
-            /* W' = Ws - coefb sum_i lr_i k_i^T g_i, c' = cs - coefb sum_i lr_i g_i */
+            /* W' = (...) - coefb sum_i lr_i M_ni k_i^T g_i, c' = (...) - coefb sum_i lr_i M_ni g_i
+             * (M = 1 without the gate) */
             const real coefb = C->base_lr / (real)(f * n);
+            if (gated) gate_decays(C, x->r0 + (size_t)s0, h, n - 1, dec);
             for (int i = 0; i < n; i++) {
                 const size_t t = x->r0 + (size_t)(s0 + i);
                 const real *k = C->k + t * D + off, *g = C->g + t * D + off;
-                const real lr = C->lr_gate[t * H + h], a = coefb * lr;
+                const real M = gated ? dec[i] : 1;
+                const real lr = C->lr_gate[t * H + h];
+                real a = coefb * lr;
+                if (gated) a *= M;
                 memset(v1, 0, (size_t)f * sizeof(real));
                 mat_vec_acc(dW, g, f, v1); /* dW g^T */
                 real *dg = dG + (size_t)i * f, *dk = C->dk + t * D + off;
@@ -297,7 +370,15 @@ static void head_bwd(const Head *x, real *hs) {
                     dg[j] -= a * (kdw + dc[j]);
                     dk[j] -= a * v1[j];
                 }
-                C->d_lr_gate[t * H + h] -= coefb * (dot(k, v1, f) + dot(dc, g, f));
+                const real inner = dot(k, v1, f) + dot(dc, g, f);
+                if (!gated) {
+                    C->d_lr_gate[t * H + h] -= coefb * inner;
+                } else {
+                    C->d_lr_gate[t * H + h] -= coefb * M * inner;
+                    const real dM = -coefb * lr * inner * M; /* d/d(L_n - L_i) */
+                    dL[n - 1] += dM;
+                    dL[i] -= dM;
+                }
             }
         }
         for (int j = 0; j < n; j++) {
@@ -314,22 +395,51 @@ static void head_bwd(const Head *x, real *hs) {
                 dlnb[m] += dout[m];
             }
             ln_back(xz, C->sz[t * H + h], v1, f, v2); /* v2 = dZ */
-            mat_vec_acc(Ws, v2, f, dq);
-            outer_acc(dWs, 1, q, v2, f);
-            for (int m = 0; m < f; m++) dcs[m] += v2[m];
+            if (!gated) {
+                mat_vec_acc(Ws, v2, f, dq);
+                outer_acc(dWs, 1, q, v2, f);
+                for (int m = 0; m < f; m++) dcs[m] += v2[m];
+            } else { /* Z = E (q Ws + cs) + (1 - E) (q W0 + b0) - ...; v1 is free here */
+                const real E = REAL_EXP(L[j]), om = -REAL_EXPM1(L[j]);
+                vec_mat(q, Ws, cs, f, zs);
+                vec_mat(q, W0p, b0p, f, z0);
+                real dE = 0;
+                for (int m = 0; m < f; m++) {
+                    dE += v2[m] * (zs[m] - z0[m]);
+                    v1[m] = E * v2[m];
+                }
+                dL[j] += dE * E;
+                mat_vec_acc(Ws, v1, f, dq);
+                outer_acc(dWs, 1, q, v1, f);
+                for (int m = 0; m < f; m++) {
+                    dcs[m] += v1[m];
+                    v1[m] = om * v2[m];
+                }
+                mat_vec_acc(W0p, v1, f, dq);
+                outer_acc(dW0p, 1, q, v1, f);
+                for (int m = 0; m < f; m++) db0p[m] += v1[m];
+            }
+            if (gated) gate_decays(C, x->r0 + (size_t)s0, h, j, dec);
             for (int i = 0; i <= j; i++) {
                 const size_t ti = x->r0 + (size_t)(s0 + i);
                 const real *k = C->k + ti * D + off, *g = C->g + ti * D + off;
                 const real lr = C->lr_gate[ti * H + h], qk1 = dot(q, k, f) + 1;
-                const real a = lr * coef * qk1, da = -dot(v2, g, f);
+                const real M = gated ? dec[i] : 1;
+                real a = lr * coef * qk1, da = -dot(v2, g, f), s = da * lr * coef;
+                if (gated) {
+                    a *= M;
+                    s *= M;
+                    const real dM = da * lr * coef * qk1 * M; /* d/d(L_j - L_i) */
+                    dL[j] += dM;
+                    dL[i] -= dM;
+                }
                 real *dg = dG + (size_t)i * f, *dk = C->dk + ti * D + off;
-                const real s = da * lr * coef;
                 for (int m = 0; m < f; m++) {
                     dg[m] -= a * v2[m];
                     dq[m] += s * k[m];
                     dk[m] += s * q[m];
                 }
-                C->d_lr_gate[ti * H + h] += da * coef * qk1;
+                C->d_lr_gate[ti * H + h] += gated ? da * coef * qk1 * M : da * coef * qk1;
             }
         }
         /* g_i = inner gradient at (Ws, cs): through z_i = k_i Ws + cs */
@@ -341,6 +451,13 @@ static void head_bwd(const Head *x, real *hs) {
             mat_vec_acc(Ws, v1, f, dk);
             outer_acc(dWs, 1, k, v1, f);
             for (int m = 0; m < f; m++) dcs[m] += v1[m];
+        }
+        if (gated) { /* L_j = l_0 + ... + l_j: dl_m = sum over j >= m of dL_j */
+            real acc = 0;
+            for (int j = n - 1; j >= 0; j--) {
+                acc += dL[j];
+                C->d_log_forget[(x->r0 + (size_t)(s0 + j)) * H + h] = acc;
+            }
         }
         memcpy(dW, dWs, ff * sizeof(real));
         memcpy(dc, dcs, (size_t)f * sizeof(real));
