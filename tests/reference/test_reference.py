@@ -91,7 +91,7 @@ def make_data(tools):
          f"{w}/tok.json", "--quiet"])
     run([tools.bitt, "prepare", "--tokenizer", f"{w}/tok.json", "--input", f"{w}/stories.txt", "--out",
          f"{w}/train.bin", "--quiet"])
-    ids, side = bl.read_tokens(f"{w}/train.bin")
+    ids, _ = bl.read_tokens(f"{w}/train.bin")
     assert len(ids) > max(STARTS) + T_FRESH + 1, len(ids)
     return ids
 
