@@ -18,12 +18,19 @@
  * named like it (F64 with --precision f64, the default; F32 with f32) holding
  * d loss / d param (the STE gradient of the latent weights for the BitLinears),
  * with --carry also "carried_state" [n, S] (F64; the state each sequence
- * started from, layout of tm_state_floats), and in __metadata__ the settings. */
+ * started from, layout of tm_state_floats), and in __metadata__ the settings.
+ *
+ * Built twice from this file: bitt_dump_grads (double, through bitt_train_f64)
+ * and bitt_dump_grads_f32 (float, the trainer's own math); each runs the
+ * other for the other precision. (The float and double training math cannot
+ * share one binary: clang gives the target_clones resolvers of tm_mat.c
+ * global names, which then collide.) */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dump_grads.h"
 #include "formats/model_file.h"
@@ -43,7 +50,8 @@ static void usage(FILE *f) {
             "  --starts S1,S2,...   window starts, one per sequence of the batch\n"
             "  --carry N            first run the N preceding windows of each sequence (forward\n"
             "                       only), carrying the TTT state into the batch (default 0)\n"
-            "  --precision P        f64 (default: the double build of the training math) or f32 (the trainer's)\n"
+            "  --precision P        f64 (the double build of the training math; default of bitt_dump_grads)\n"
+            "                       or f32 (the trainer's float math; default of bitt_dump_grads_f32)\n"
             "  --no-quant-weights   latent weights as they are (default: ternary, as training)\n"
             "  --out OUT            safetensors file to write\n");
 }
@@ -129,8 +137,30 @@ done:
     return rc;
 }
 
+#if DUMP_GRADS_F64
+#define THIS_PRECISION "f64"
+#define OTHER_TOOL "bitt_dump_grads_f32"
+#define RUN dump_grads_run_f64
+#else
+#define THIS_PRECISION "f32"
+#define OTHER_TOOL "bitt_dump_grads"
+#define RUN dump_grads_run
+#endif
+
+/* Runs the build of the other precision, next to this one. */
+static int run_other(char **argv) {
+    char path[4096];
+    const char *slash = strrchr(argv[0], '/');
+    if (slash) snprintf(path, sizeof path, "%.*s/%s", (int)(slash - argv[0]), argv[0], OTHER_TOOL);
+    else snprintf(path, sizeof path, "%s", OTHER_TOOL);
+    argv[0] = path;
+    execvp(path, argv);
+    fprintf(stderr, "bitt_dump_grads: cannot run %s for the other precision: %s\n", path, strerror(errno));
+    return 1;
+}
+
 int main(int argc, char **argv) {
-    const char *model_path = NULL, *data_path = NULL, *out_path = NULL, *starts_arg = NULL, *precision = "f64";
+    const char *model_path = NULL, *data_path = NULL, *out_path = NULL, *starts_arg = NULL, *precision = THIS_PRECISION;
     long long T = 0, carry = 0;
     int quant_weights = 1;
     for (int i = 1; i < argc; i++) {
@@ -160,11 +190,12 @@ int main(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
-    const int f64 = strcmp(precision, "f64") == 0;
-    if (!f64 && strcmp(precision, "f32") != 0) {
+    if (strcmp(precision, "f64") != 0 && strcmp(precision, "f32") != 0) {
         fprintf(stderr, "bitt_dump_grads: --precision must be f32 or f64 (got %s)\n", precision);
         return 2;
     }
+    if (strcmp(precision, THIS_PRECISION) != 0) return run_other(argv);
+    const int f64 = DUMP_GRADS_F64;
     uint64_t *starts = NULL;
     const int n_seq = parse_starts(starts_arg, &starts);
     if (n_seq < 1) {
@@ -202,7 +233,7 @@ int main(int argc, char **argv) {
         goto fail;
     }
     DumpGradsJob job = {m, &tf, starts, n_seq, (int)T, (int)carry, quant_weights};
-    if ((f64 ? dump_grads_run_f64(&job, &res, &err) : dump_grads_run(&job, &res, &err)) != 0) goto fail;
+    if (RUN(&job, &res, &err) != 0) goto fail;
     char meta[7][2][256];
     int n_meta = 0;
 #define META(k, ...) (snprintf(meta[n_meta][0], 256, "%s", k), snprintf(meta[n_meta][1], 256, __VA_ARGS__), n_meta++)

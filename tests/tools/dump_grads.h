@@ -1,7 +1,8 @@
 /* dump_grads.h: the interface between bitt_dump_grads' command line
  * (dump_grads.c) and its batch runner (dump_grads_run.c), which is compiled
- * twice: over float with the trainer's math (bitt_core) and over double with
- * bitt_train_f64. The runner forms the batch as `bitt train` does and returns
+ * twice: over float with the trainer's math (bitt_core, in
+ * bitt_dump_grads_f32) and over double with bitt_train_f64 (in
+ * bitt_dump_grads). The runner forms the batch as `bitt train` does and returns
  * the loss and the gradient of every parameter, in double whatever the
  * precision it ran in. Shapes: n sequences of T tokens. */
 #ifndef BITT_DUMP_GRADS_H
@@ -32,7 +33,8 @@ typedef struct DumpGradsResult {
     size_t state_floats;
 } DumpGradsResult;
 
-/* Fill res (the caller frees its arrays with dump_grads_result_free). */
+/* Fill res (the caller frees its arrays with dump_grads_result_free). Each
+ * tool links one of the two. */
 int dump_grads_run(const DumpGradsJob *job, DumpGradsResult *res, BittError *err);      /* float */
 int dump_grads_run_f64(const DumpGradsJob *job, DumpGradsResult *res, BittError *err);  /* double */
 void dump_grads_result_free(DumpGradsResult *res);
