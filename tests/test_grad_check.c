@@ -1,5 +1,5 @@
 /* test_grad_check.c: the training backward against central finite
- * differences, in double precision (the tm_* sources compiled over double,
+ * differences, in double precision (the schedule and CPU backend compiled over double,
  * library bitt_train_f64), for every parameter of a tiny model of each
  * variant (linear, seed, none): once with quantisation off (the exact
  * gradient of the float model), once with ternary weights and int8
@@ -19,7 +19,7 @@
 
 #include "sampling/rng.h"
 #include "test_util.h"
-#include "train/tm_model.h"
+#include "test_train_util.h"
 
 /* A tiny model with non-trivial weights (norms and LN away from 1/0, a large
  * lm_head, W0 and the lr gate big enough to matter). */
@@ -41,11 +41,11 @@ static Model *tiny_model(TttVariant variant, int act_quant, float state_decay) {
     rng_seed(&r, 99);
     for (int i = 0; i < m->n_params; i++) {
         ParamRef *p = &m->params[i];
-        size_t n = 1;
-        for (int k = 0; k < p->ndim; k++) n *= (size_t)p->shape[k];
-        float *x = p->kind == PARAM_BITLINEAR ? p->bl->latent : p->f32;
-        float amp = strstr(p->name, "lm_head") ? 1.0f : strstr(p->name, "W0") ? 0.3f
-                  : strstr(p->name, "lr.") ? 1.0f : p->kind == PARAM_BITLINEAR ? 0.3f : 0.2f;
+        const size_t n = p->spec.count;
+        const ParamField f = p->spec.field;
+        float *x = p->spec.kind == PARAM_BITLINEAR ? p->bl->latent : p->f32;
+        float amp = f == PF_LM_HEAD ? 1.0f : f == PF_TTT_W0 ? 0.3f
+                  : (f == PF_TTT_LR_W || f == PF_TTT_LR_B) ? 1.0f : p->spec.kind == PARAM_BITLINEAR ? 0.3f : 0.2f;
         for (size_t k = 0; k < n; k++) x[k] += amp * rng_next_normal(&r);
     }
     model_quantize(m);
@@ -54,19 +54,29 @@ static Model *tiny_model(TttVariant variant, int act_quant, float state_decay) {
 
 static const char *variant_label(TttVariant v) { return ttt_variant_name(v); }
 
-/* A random carried state: for linear around W0/b0, for seed a random S. */
-static real *random_state(const TmModel *tm) {
-    const size_t n = tm_state_floats(tm);
-    real *s = malloc((n ? n : 1) * sizeof(real));
+/* A random carried state: for linear around W0/b0, for seed a random S (a
+ * CPU backend buffer: host memory). */
+static real *random_state(const TrainModel *tm) {
+    const size_t n = train_state_floats(tm);
+    real *s = tm->be->alloc(tm->be, n);
     if (!s) return NULL;
-    tm_state_init(tm, s);
+    train_state_init(tm, s);
     BittRng r;
     rng_seed(&r, 4242);
     for (size_t i = 0; i < n; i++) s[i] += (real)(0.3f * rng_next_normal(&r));
     return s;
 }
 
-static int is_start_state(const char *name) { return strstr(name, ".W0") || strstr(name, ".b0"); }
+static int is_start_state(ParamField f) { return f == PF_TTT_W0 || f == PF_TTT_B0; }
+
+/* Forward from the point as the check sees it: the quantisers replay their
+ * recorded offsets (freeze 2) or record them (freeze 1). */
+static double loss_at(TrainHarness *h, const int32_t *ids, int T, real *state) {
+    BittError err;
+    train_cpu_tape_rewind(h->be);
+    if (train_model_prepare(&h->tm, &err) != 0) return NAN;
+    return harness_forward(h, ids, T, state, 0);
+}
 
 /* Returns the worst relative error over all parameters. carried: start
  * from a random state given as an input. */
@@ -75,31 +85,30 @@ static double check(TttVariant variant, int quant, int carried, float decay) {
     Model *m = tiny_model(variant, quant, decay);
     CHECK(m != NULL);
     if (!m) return 1.0;
-    TmModel tm;
-    CHECK(tm_model_init(&tm, m, &err) == 0);
-    tm.quant_weights = quant;
-    tm.act_quant = quant;
-    tm.freeze = quant ? 1 : 0;
     enum { T = 22 }; /* 5 full mini-batches of 4 and a partial one */
+    TrainHarness h;
+    CHECK(harness_init(&h, m, 1, T) == 0);
+    TrainModel *tm = &h.tm;
+    tm->quant_weights = quant;
+    tm->act_quant = quant;
+    train_cpu_set_freeze(h.be, quant ? 1 : 0);
     int32_t ids[T + 1];
     uint32_t s = 12345;
     for (int i = 0; i <= T; i++) {
         s = s * 1664525u + 1013904223u;
         ids[i] = (int32_t)((s >> 8) % 13u);
     }
-    TmWork *w = tm_work_init(&tm, T, &err);
-    CHECK(w != NULL);
-    real *grad = calloc(tm.n_params, sizeof(real));
-    real *state = carried ? random_state(&tm) : NULL;
-    CHECK(!carried || state != NULL);
-    CHECK(tm_prepare(&tm, &err) == 0);
-    const double loss0 = tm_forward_state(&tm, w, ids, T, state, NULL);
-    tm_backward(&tm, w, ids, T, 1.0, grad);
-    if (quant) tm.freeze = 2; /* replay the recorded offsets from now on */
-    CHECK(tm_prepare(&tm, &err) == 0);
-    const double loss_replay = tm_forward_state(&tm, w, ids, T, state, NULL);
+    real *grad = calloc(tm->n_params, sizeof(real));
+    real *state = carried ? random_state(tm) : NULL;
+    CHECK(grad && (!carried || state != NULL));
+    const double loss0 = loss_at(&h, ids, T, state);
+    h.be->zero(h.be, tm->grads, tm->n_params);
+    CHECK(train_backward(tm, h.acts, 1.0, &err) == 0);
+    memcpy(grad, tm->grads, tm->n_params * sizeof(real));
+    if (quant) train_cpu_set_freeze(h.be, 2); /* replay the recorded offsets from now on */
+    const double loss_replay = loss_at(&h, ids, T, state);
     if (carried) { /* the carried state matters */
-        const double fresh = tm_forward_state(&tm, w, ids, T, NULL, NULL);
+        const double fresh = loss_at(&h, ids, T, NULL);
         CHECK_MSG(fabs(fresh - loss0) > 1e-6, "%s: a carried state did not change the loss", variant_label(variant));
     }
     CHECK_MSG(fabs(loss_replay - loss0) < 1e-12, "%s: replayed loss %.15g vs %.15g", variant_label(variant),
@@ -107,45 +116,43 @@ static double check(TttVariant variant, int quant, int carried, float decay) {
 
     double worst = 0.0;
     int worst_tensor = -1, nonzero = 0;
-    const double h = 1e-5;
-    for (int ti = 0; ti < tm.n_tensors; ti++) {
-        const TmTensor *t = &tm.tensors[ti];
+    const double step = 1e-5;
+    for (int ti = 0; ti < tm->n_tensors; ti++) {
+        const TrainTensor *t = &tm->tensors[ti];
         double tensor_worst = 0.0, gnorm = 0.0;
-        for (size_t k = 0; k < t->count; k++) {
-            real *p = &tm.params[t->offset + k];
+        for (size_t k = 0; k < t->spec.count; k++) {
+            real *p = &tm->params[t->offset + k];
             const real keep = *p;
-            *p = keep + h;
-            tm_prepare(&tm, &err);
-            const double lp = tm_forward_state(&tm, w, ids, T, state, NULL);
-            *p = keep - h;
-            tm_prepare(&tm, &err);
-            const double lm = tm_forward_state(&tm, w, ids, T, state, NULL);
+            *p = keep + step;
+            const double lp = loss_at(&h, ids, T, state);
+            *p = keep - step;
+            const double lm = loss_at(&h, ids, T, state);
             *p = keep;
-            const double num = (lp - lm) / (2 * h), ana = grad[t->offset + k];
+            const double num = (lp - lm) / (2 * step), ana = grad[t->offset + k];
             const double scale = fmax(fmax(fabs(num), fabs(ana)), 1e-6);
             const double rel = fabs(num - ana) / scale;
             if (rel > tensor_worst) tensor_worst = rel;
             gnorm += ana * ana;
         }
         if (gnorm > 0) nonzero++;
-        if (carried && decay == 1.0f && is_start_state(t->name)) {
-            CHECK_MSG(gnorm == 0, "%s carried: %s has a gradient", variant_label(variant), t->name);
+        if (carried && decay == 1.0f && is_start_state(t->spec.field)) {
+            CHECK_MSG(gnorm == 0, "%s carried: %s has a gradient", variant_label(variant), t->spec.name);
             nonzero++; /* counted as expected */
         }
         CHECK_MSG(tensor_worst < 1e-4, "%s quant=%d carried=%d: %s: relative error %.3g", variant_label(variant),
-                  quant, carried, t->name, tensor_worst);
+                  quant, carried, t->spec.name, tensor_worst);
         if (tensor_worst > worst) { worst = tensor_worst; worst_tensor = ti; }
     }
+    CHECK_MSG(!train_cpu_tape_failed(h.be), "%s: the quantisation tape ran out", variant_label(variant));
     /* every tensor receives a gradient (else the check would prove little) */
-    CHECK_MSG(nonzero == tm.n_tensors, "%s: only %d of %d tensors have a nonzero gradient",
-              variant_label(variant), nonzero, tm.n_tensors);
+    CHECK_MSG(nonzero == tm->n_tensors, "%s: only %d of %d tensors have a nonzero gradient",
+              variant_label(variant), nonzero, tm->n_tensors);
     printf("grad check %-6s quant=%d carried=%d decay=%.1f: %zu parameters in %d tensors, loss %.6f, worst relative "
-           "error %.2e (%s)\n", variant_label(variant), quant, carried, (double)decay, tm.n_params, tm.n_tensors, loss0, worst,
-           worst_tensor >= 0 ? tm.tensors[worst_tensor].name : "-");
+           "error %.2e (%s)\n", variant_label(variant), quant, carried, (double)decay, tm->n_params, tm->n_tensors,
+           loss0, worst, worst_tensor >= 0 ? tm->tensors[worst_tensor].spec.name : "-");
     free(grad);
-    free(state);
-    tm_work_free(w);
-    tm_model_free(&tm);
+    if (state) h.be->release(h.be, state);
+    harness_free(&h);
     model_free(m);
     return worst;
 }

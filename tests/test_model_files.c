@@ -39,10 +39,10 @@ static void greedy(Model *m, const int32_t *prompt, int n, int steps, int32_t *o
 static int same_ternary(const Model *a, const Model *b) {
     for (int i = 0; i < a->n_params; i++) {
         const ParamRef *p = &a->params[i], *q = &b->params[i];
-        if (p->kind != PARAM_BITLINEAR) continue;
+        if (p->spec.kind != PARAM_BITLINEAR) continue;
         size_t n = (size_t)p->bl->q.rows * p->bl->q.cols;
         if (memcmp(p->bl->q.w, q->bl->q.w, n) != 0 || p->bl->q.scale != q->bl->q.scale) {
-            fprintf(stderr, "%s differs (scale %.9g vs %.9g)\n", p->name, p->bl->q.scale, q->bl->q.scale);
+            fprintf(stderr, "%s differs (scale %.9g vs %.9g)\n", p->spec.name, p->bl->q.scale, q->bl->q.scale);
             return 0;
         }
     }
@@ -103,7 +103,7 @@ static void check_round_trip(TttVariant variant) {
     CHECK(e != NULL);
     if (e) {
         for (int i = 0; i < e->n_params; i++)
-            if (e->params[i].kind == PARAM_BITLINEAR)
+            if (e->params[i].spec.kind == PARAM_BITLINEAR)
                 CHECK(memcmp(e->params[i].bl->latent, m1->params[i].bl->latent,
                              (size_t)e->params[i].bl->q.rows * e->params[i].bl->q.cols * 4) == 0);
         model_free(e);

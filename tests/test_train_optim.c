@@ -6,6 +6,7 @@
 
 #include "test_model_util.h"
 #include "test_util.h"
+#include "test_train_util.h"
 #include "train/adamw.h"
 
 int main(void) {
@@ -22,39 +23,42 @@ int main(void) {
     BittError err;
     Model *m = make_random_model(300, 32, 1, TTT_LINEAR, 1, 16, 3);
     CHECK(m != NULL);
-    TmModel tm;
-    CHECK(tm_model_init(&tm, m, &err) == 0);
-    float *before = malloc(tm.n_params * sizeof(float)), *grad = malloc(tm.n_params * sizeof(float));
-    for (size_t i = 0; i < tm.n_params; i++) grad[i] = (i % 3 == 0) ? 0.5f : (i % 3 == 1) ? -2.0f : 0.0f;
-    memcpy(before, tm.params, tm.n_params * sizeof(float));
+    TrainHarness h;
+    CHECK(harness_init(&h, m, 1, 1) == 0);
+    TrainModel *tm = &h.tm;
+    float *before = malloc(tm->n_params * sizeof(float)), *grad = tm->grads;
+    for (size_t i = 0; i < tm->n_params; i++) grad[i] = (i % 3 == 0) ? 0.5f : (i % 3 == 1) ? -2.0f : 0.0f;
+    memcpy(before, tm->params, tm->n_params * sizeof(float));
     AdamW opt;
-    CHECK(adamw_init(&opt, tm.n_params, 0.1f, &err) == 0);
+    CHECK(adamw_init(&opt, h.be, tm->n_params, 0.1f, &err) == 0);
     const float lr = 1e-2f;
-    adamw_step(&opt, &tm, grad, 1.0f, lr, 1);
+    adamw_step(&opt, tm, 1.0f, lr, 1);
     int decayed = 0, plain = 0, bad = 0;
-    for (int ti = 0; ti < tm.n_tensors; ti++) {
-        const TmTensor *t = &tm.tensors[ti];
-        if (t->decay) decayed++; else plain++;
-        for (size_t k = 0; k < t->count; k++) {
+    for (int ti = 0; ti < tm->n_tensors; ti++) {
+        const TrainTensor *t = &tm->tensors[ti];
+        if (t->spec.weight_decay) decayed++; else plain++;
+        for (size_t k = 0; k < t->spec.count; k++) {
             const size_t i = t->offset + k;
             /* first step: m/(1-b1) = g, v/(1-b2) = g^2, so the step is lr * sign(g) */
             const float sign = grad[i] > 0 ? 1.0f : grad[i] < 0 ? -1.0f : 0.0f;
-            const float expect = before[i] - lr * sign - (t->decay ? lr * 0.1f * before[i] : 0.0f);
-            if (fabsf(tm.params[i] - expect) > 1e-6f + 1e-5f * fabsf(expect)) bad++;
+            const float expect = before[i] - lr * sign - (t->spec.weight_decay ? lr * 0.1f * before[i] : 0.0f);
+            if (fabsf(tm->params[i] - expect) > 1e-6f + 1e-5f * fabsf(expect)) bad++;
         }
     }
     CHECK_MSG(bad == 0, "%d parameters off the hand-computed AdamW step", bad);
-    CHECK(tm.tensors[tm_find(&tm, "embed.weight")].decay && tm.tensors[tm_find(&tm, "layers.0.ttt.q.weight")].decay);
-    CHECK(!tm.tensors[tm_find(&tm, "layers.0.norm1.weight")].decay && !tm.tensors[tm_find(&tm, "layers.0.ttt.b0")].decay);
-    CHECK(!tm.tensors[tm_find(&tm, "layers.0.ttt.ln.weight")].decay && !tm.tensors[tm_find(&tm, "layers.0.ttt.lr.bias")].decay);
+#define DECAYS(name) (tm->tensors[train_model_find(tm, name)].spec.weight_decay)
+    CHECK(DECAYS("embed.weight") && DECAYS("layers.0.ttt.q.weight") && DECAYS("layers.0.ttt.W0"));
+    CHECK(!DECAYS("layers.0.norm1.weight") && !DECAYS("layers.0.ttt.b0"));
+    CHECK(!DECAYS("layers.0.ttt.ln.weight") && !DECAYS("layers.0.ttt.lr.bias"));
     CHECK(decayed > 0 && plain > 0);
     /* grad norm */
-    float g3[3] = {3, 4, 0};
-    CHECK(fabs(grad_norm(g3, 3) - 5.0) < 1e-12);
+    h.be->zero(h.be, grad, tm->n_params);
+    grad[0] = 3;
+    grad[tm->n_params - 1] = 4;
+    CHECK(fabs(grad_norm(tm) - 5.0) < 1e-12);
     adamw_free(&opt);
     free(before);
-    free(grad);
-    tm_model_free(&tm);
+    harness_free(&h);
     model_free(m);
     return test_main_end("test_train_optim");
 }

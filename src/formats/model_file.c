@@ -19,20 +19,20 @@ static const char BITT_MAGIC[4] = {'B', 'I', 'T', 'T'};
 
 static size_t param_count(const ParamRef *p) {
     size_t n = 1;
-    for (int i = 0; i < p->ndim; i++) n *= (size_t)p->shape[i];
+    for (int i = 0; i < p->spec.ndim; i++) n *= (size_t)p->spec.shape[i];
     return n;
 }
 
 static int load_bitlinear(const SafeTensors *st, const ParamRef *p, int keep_latent,
                           BittError *err) {
     BitLinear *bl = p->bl;
-    const StTensor *t = safetensors_find(st, p->name);
-    if (!t) return bitt_fail(err, "%s: missing tensor '%s'", st->source, p->name);
+    const StTensor *t = safetensors_find(st, p->spec.name);
+    if (!t) return bitt_fail(err, "%s: missing tensor '%s'", st->source, p->spec.name);
     if (t->dtype == ST_U8) { /* packed ternary (v2) */
         const int64_t shape[2] = {bl->q.rows, (int64_t)ternary_packed_row_bytes(bl->q.cols)};
-        if (!safetensors_expect(st, p->name, ST_U8, 2, shape, err)) return -1;
+        if (!safetensors_expect(st, p->spec.name, ST_U8, 2, shape, err)) return -1;
         char scale_name[80];
-        snprintf(scale_name, sizeof scale_name, "%s_scale", p->name);
+        snprintf(scale_name, sizeof scale_name, "%s_scale", p->spec.name);
         const int64_t one = 1;
         float g;
         if (safetensors_read_f32(st, scale_name, 1, &one, &g, err) != 0) return -1;
@@ -41,20 +41,20 @@ static int load_bitlinear(const SafeTensors *st, const ParamRef *p, int keep_lat
         int bad_row, bad_col;
         if (ternary_unpack(t->data, &bl->q, &bad_row, &bad_col) != 0)
             return bitt_fail(err, "%s: tensor '%s' holds the invalid 2-bit code 3 at row %d, column %d",
-                             st->source, p->name, bad_row, bad_col);
+                             st->source, p->spec.name, bad_row, bad_col);
         bl->q.scale = g;
         return 0;
     }
     float *latent = malloc(param_count(p) * sizeof(float));
-    if (!latent) return bitt_fail(err, "%s: out of memory for '%s'", st->source, p->name);
-    if (safetensors_read_f32(st, p->name, p->ndim, p->shape, latent, err) != 0) {
+    if (!latent) return bitt_fail(err, "%s: out of memory for '%s'", st->source, p->spec.name);
+    if (safetensors_read_f32(st, p->spec.name, p->spec.ndim, p->spec.shape, latent, err) != 0) {
         free(latent);
         return -1;
     }
     for (size_t i = 0; i < param_count(p); i++)
         if (!isfinite(latent[i])) {
             free(latent);
-            return bitt_fail(err, "%s: tensor '%s' contains NaN or infinity", st->source, p->name);
+            return bitt_fail(err, "%s: tensor '%s' contains NaN or infinity", st->source, p->spec.name);
         }
     bitlinear_quantize_weights(latent, bl->q.rows, bl->q.cols, &bl->q);
     if (keep_latent) {
@@ -69,9 +69,9 @@ static int load_bitlinear(const SafeTensors *st, const ParamRef *p, int keep_lat
 int model_load_tensors(Model *m, const SafeTensors *st, int keep_latent, BittError *err) {
     for (int i = 0; i < m->n_params; i++) {
         const ParamRef *p = &m->params[i];
-        if (p->kind == PARAM_BITLINEAR) {
+        if (p->spec.kind == PARAM_BITLINEAR) {
             if (load_bitlinear(st, p, keep_latent, err) != 0) return -1;
-        } else if (safetensors_read_f32(st, p->name, p->ndim, p->shape, p->f32, err) != 0) {
+        } else if (safetensors_read_f32(st, p->spec.name, p->spec.ndim, p->spec.shape, p->f32, err) != 0) {
             return -1;
         }
     }
@@ -211,7 +211,7 @@ static int add_tensors(const Model *m, int version, StWriter *w, BittError *err)
     for (int i = 0; i < m->n_params; i++) {
         const ParamRef *p = &m->params[i];
         const size_t n = param_count(p);
-        if (p->kind == PARAM_BITLINEAR && version == 2) {
+        if (p->spec.kind == PARAM_BITLINEAR && version == 2) {
             const TernaryMatrix *t = &p->bl->q;
             const int64_t shape[2] = {t->rows, (int64_t)ternary_packed_row_bytes(t->cols)};
             uint8_t *packed = malloc((size_t)shape[0] * (size_t)shape[1] + 1);
@@ -220,26 +220,26 @@ static int add_tensors(const Model *m, int version, StWriter *w, BittError *err)
             ternary_pack(t, packed);
             *scale = t->scale;
             char scale_name[80];
-            snprintf(scale_name, sizeof scale_name, "%s_scale", p->name);
+            snprintf(scale_name, sizeof scale_name, "%s_scale", p->spec.name);
             const int64_t one = 1;
-            if (st_writer_add_owned(w, p->name, ST_U8, 2, shape, packed, err) != 0 ||
+            if (st_writer_add_owned(w, p->spec.name, ST_U8, 2, shape, packed, err) != 0 ||
                 st_writer_add_owned(w, scale_name, ST_F32, 1, &one, scale, err) != 0)
                 return -1;
-        } else if (p->kind == PARAM_BITLINEAR) {
+        } else if (p->spec.kind == PARAM_BITLINEAR) {
             if (p->bl->latent) {
-                if (st_writer_add(w, p->name, ST_F32, p->ndim, p->shape, p->bl->latent, err) != 0) return -1;
+                if (st_writer_add(w, p->spec.name, ST_F32, p->spec.ndim, p->spec.shape, p->bl->latent, err) != 0) return -1;
             } else {
                 float *latent = malloc(n * sizeof(float));
                 if (!latent) return bitt_fail(err, "out of memory");
                 bitlinear_dequantize(&p->bl->q, latent);
-                if (st_writer_add_owned(w, p->name, ST_F32, p->ndim, p->shape, latent, err) != 0) return -1;
+                if (st_writer_add_owned(w, p->spec.name, ST_F32, p->spec.ndim, p->spec.shape, latent, err) != 0) return -1;
             }
-        } else if (p->kind == PARAM_EMBED && version == 2) {
+        } else if (p->spec.kind == PARAM_EMBED && version == 2) {
             uint16_t *half = malloc(n * sizeof(uint16_t) + 1);
             if (!half) return bitt_fail(err, "out of memory");
             for (size_t j = 0; j < n; j++) half[j] = f32_to_f16(p->f32[j]);
-            if (st_writer_add_owned(w, p->name, ST_F16, p->ndim, p->shape, half, err) != 0) return -1;
-        } else if (st_writer_add(w, p->name, ST_F32, p->ndim, p->shape, p->f32, err) != 0) {
+            if (st_writer_add_owned(w, p->spec.name, ST_F16, p->spec.ndim, p->spec.shape, half, err) != 0) return -1;
+        } else if (st_writer_add(w, p->spec.name, ST_F32, p->spec.ndim, p->spec.shape, p->f32, err) != 0) {
             return -1;
         }
     }

@@ -51,6 +51,12 @@ int config_validate(const ModelConfig *c, const char *source, BittError *err) {
         return bitt_fail(err, "%s: config base_lr, inner_lr and rms_eps must be finite (rms_eps > 0)", source);
     if (!(c->state_decay > 0.0f && c->state_decay <= 1.0f))
         return bitt_fail(err, "%s: config state_decay %g must be in (0, 1]", source, (double)c->state_decay);
+    if (c->forget_gate && c->variant != TTT_LINEAR)
+        return bitt_fail(err, "%s: config forget_gate applies to ttt_variant linear only (this is '%s')", source,
+                         ttt_variant_name(c->variant));
+    if (c->forget_gate && c->state_decay != 1.0f)
+        return bitt_fail(err, "%s: config forget_gate and state_decay %g < 1 are not combined (SPEC 1.2.1: the fixed "
+                              "decay is the gate's special case; choose one)", source, (double)c->state_decay);
     if ((double)c->vocab_size * c->hidden_dim > 4e9)
         return bitt_fail(err, "%s: config vocab_size x hidden_dim too large", source);
     return 0;
@@ -108,6 +114,11 @@ int config_from_json(const JsonValue *obj, const char *source, ModelConfig *c, B
         read_float(obj, "inner_lr", source, &c->inner_lr, err) ||
         read_float(obj, "rms_eps", source, &c->rms_eps, err))
         return -1;
+    const JsonValue *fg = json_get(obj, "forget_gate");
+    if (fg && fg->type != JSON_NULL) {
+        if (fg->type != JSON_BOOL) return bitt_fail(err, "%s: config forget_gate must be true or false", source);
+        c->forget_gate = fg->u.boolean;
+    }
     const JsonValue *aq = json_get(obj, "act_quant");
     if (aq && aq->type != JSON_NULL) {
         if (aq->type == JSON_STRING && strcmp(aq->u.string.ptr, "none") == 0) c->act_quant = 0;
@@ -140,6 +151,9 @@ void config_write_json(const ModelConfig *c, JsonWriter *w) {
     jw_key(w, "base_lr"); jw_number(w, float_for_json(c->base_lr));
     if (c->state_decay != 1.0f) { /* absent: SPEC 1.2 as written */
         jw_key(w, "state_decay"); jw_number(w, float_for_json(c->state_decay));
+    }
+    if (c->forget_gate) { /* absent: no gate (files from before SPEC 1.2.1 load unchanged) */
+        jw_key(w, "forget_gate"); jw_bool(w, 1);
     }
     jw_key(w, "inner_lr"); jw_number(w, float_for_json(c->inner_lr));
     jw_key(w, "act_quant"); jw_string(w, c->act_quant ? "int8" : "none");

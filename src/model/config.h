@@ -20,6 +20,8 @@ typedef struct ModelConfig {
     float state_decay;     /* linear: after each full mini-batch Ws <- W0 + state_decay (Ws - W0);
                               1.0 (default) is SPEC 1.2 as written; < 1 is the bounded memory of
                               docs/TTT_MEMORY.md (an extension, written to config only when < 1) */
+    int forget_gate;       /* linear: 1 = the learned forget gate of SPEC 1.2.1 (written to config
+                              only when on; a config without the key has none) */
     float inner_lr;        /* seed: default 0.1 */
     int act_quant;         /* 1: int8 activations (default), 0: "none" */
     float rms_eps;         /* default 1e-5 */

@@ -10,37 +10,43 @@
 #include "../formats/f16.h"
 #include "../sampling/rng.h"
 
-typedef struct TableBuilder {
-    Model *m;
-    int failed;
-} TableBuilder;
-
-static void add_param(TableBuilder *b, ParamKind kind, float *f32, BitLinear *bl, int ndim,
-                      int64_t d0, int64_t d1, int64_t d2, const char *fmt, int layer) {
-    Model *m = b->m;
-    ParamRef *p = &m->params[m->n_params++];
-    memset(p, 0, sizeof *p);
-    snprintf(p->name, sizeof p->name, fmt, layer);
-    p->kind = kind;
-    p->ndim = ndim;
-    p->shape[0] = d0;
-    p->shape[1] = d1;
-    p->shape[2] = d2;
-    p->f32 = f32;
-    p->bl = bl;
-    int64_t n = 1;
-    for (int i = 0; i < ndim; i++) n *= p->shape[i];
-    m->n_values += n;
-    if ((f32 == NULL && bl == NULL) || (bl && bl->q.w == NULL)) b->failed = 1;
-}
-
 static float *alloc_f32(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
 
-static int alloc_bitlinear(BitLinear *bl, int rows, int cols) {
-    bl->q.rows = rows;
-    bl->q.cols = cols;
-    bl->q.w = calloc((size_t)rows * cols, 1);
-    return bl->q.w ? 0 : -1;
+/* The run-time home of each layer field (NULL for the fields kept as BitLinear). */
+static float **layer_f32_slot(LayerWeights *w, ParamField f) {
+    switch (f) {
+    case PF_NORM1: return &w->norm1;
+    case PF_TTT_LR_W: return &w->lr_w;
+    case PF_TTT_LR_B: return &w->lr_b;
+    case PF_TTT_FORGET_W: return &w->forget_w;
+    case PF_TTT_FORGET_B: return &w->forget_b;
+    case PF_TTT_W0: return &w->W0;
+    case PF_TTT_B0: return &w->b0;
+    case PF_TTT_LN_W: return &w->ln_w;
+    case PF_TTT_LN_B: return &w->ln_b;
+    case PF_TTT_POST_NORM: return &w->post_norm;
+    case PF_NORM2: return &w->norm2;
+    default: return NULL;
+    }
+}
+
+static BitLinear *layer_bitlinear_slot(LayerWeights *w, ParamField f) {
+    switch (f) {
+    case PF_TTT_Q: return &w->ttt_q;
+    case PF_TTT_K: return &w->ttt_k;
+    case PF_TTT_V: return &w->ttt_v;
+    case PF_TTT_O: return &w->ttt_o;
+    case PF_SEED_DOWN: return &w->ttt_down;
+    case PF_SEED_UP: return &w->ttt_up;
+    case PF_MLP_GATE: return &w->gate;
+    case PF_MLP_UP: return &w->up;
+    case PF_MLP_DOWN: return &w->down;
+    default: return NULL;
+    }
+}
+
+static float **global_slot(Model *m, ParamField f) {
+    return f == PF_EMBED ? &m->embed : f == PF_NORM_F ? &m->norm_f : f == PF_LM_HEAD ? &m->lm_head : NULL;
 }
 
 Model *model_alloc(const ModelConfig *cfg, Tokenizer *tok, BittError *err) {
@@ -50,61 +56,40 @@ Model *model_alloc(const ModelConfig *cfg, Tokenizer *tok, BittError *err) {
     m->cfg = *cfg;
     m->tok = tok;
     m->kernels = kernels_best();
-    const int V = cfg->vocab_size, D = cfg->hidden_dim, L = cfg->num_layers;
-    const int I = cfg->intermediate_dim, H = cfg->num_heads, f = D / H, d = D / 4;
-    m->layers = calloc((size_t)L, sizeof *m->layers);
-    m->params = calloc((size_t)L * 20 + 4, sizeof *m->params);
-    if (!m->layers || !m->params) { model_free(m); bitt_fail(err, "out of memory"); return NULL; }
-    TableBuilder b = {m, 0};
-    m->embed = alloc_f32((size_t)V * D);
-    add_param(&b, PARAM_EMBED, m->embed, NULL, 2, V, D, 0, "embed.weight", 0);
-    for (int l = 0; l < L; l++) {
-        LayerWeights *w = &m->layers[l];
-        w->norm1 = alloc_f32(D);
-        if (cfg->variant != TTT_NONE) add_param(&b, PARAM_F32, w->norm1, NULL, 1, D, 0, 0, "layers.%d.norm1.weight", l);
-        if (cfg->variant == TTT_LINEAR) {
-            BitLinear *qkvo[4] = {&w->ttt_q, &w->ttt_k, &w->ttt_v, &w->ttt_o};
-            const char *names[4] = {"layers.%d.ttt.q.weight", "layers.%d.ttt.k.weight",
-                                    "layers.%d.ttt.v.weight", "layers.%d.ttt.o.weight"};
-            for (int i = 0; i < 4; i++) {
-                if (alloc_bitlinear(qkvo[i], D, D) != 0) b.failed = 1;
-                add_param(&b, PARAM_BITLINEAR, NULL, qkvo[i], 2, D, D, 0, names[i], l);
-            }
-            w->lr_w = alloc_f32((size_t)H * D);
-            w->lr_b = alloc_f32(H);
-            w->W0 = alloc_f32((size_t)H * f * f);
-            w->b0 = alloc_f32((size_t)H * f);
-            w->ln_w = alloc_f32((size_t)H * f);
-            w->ln_b = alloc_f32((size_t)H * f);
-            w->post_norm = alloc_f32(D);
-            add_param(&b, PARAM_F32, w->lr_w, NULL, 2, H, D, 0, "layers.%d.ttt.lr.weight", l);
-            add_param(&b, PARAM_F32, w->lr_b, NULL, 1, H, 0, 0, "layers.%d.ttt.lr.bias", l);
-            add_param(&b, PARAM_F32, w->W0, NULL, 3, H, f, f, "layers.%d.ttt.W0", l);
-            add_param(&b, PARAM_F32, w->b0, NULL, 2, H, f, 0, "layers.%d.ttt.b0", l);
-            add_param(&b, PARAM_F32, w->ln_w, NULL, 2, H, f, 0, "layers.%d.ttt.ln.weight", l);
-            add_param(&b, PARAM_F32, w->ln_b, NULL, 2, H, f, 0, "layers.%d.ttt.ln.bias", l);
-            add_param(&b, PARAM_F32, w->post_norm, NULL, 1, D, 0, 0, "layers.%d.ttt.post_norm.weight", l);
-        } else if (cfg->variant == TTT_SEED) {
-            if (alloc_bitlinear(&w->ttt_down, d, D) || alloc_bitlinear(&w->ttt_up, D, d)) b.failed = 1;
-            add_param(&b, PARAM_BITLINEAR, NULL, &w->ttt_down, 2, d, D, 0, "layers.%d.ttt.down.weight", l);
-            add_param(&b, PARAM_BITLINEAR, NULL, &w->ttt_up, 2, D, d, 0, "layers.%d.ttt.up.weight", l);
-        }
-        w->norm2 = alloc_f32(D);
-        add_param(&b, PARAM_F32, w->norm2, NULL, 1, D, 0, 0, "layers.%d.norm2.weight", l);
-        if (alloc_bitlinear(&w->gate, I, D) || alloc_bitlinear(&w->up, I, D) ||
-            alloc_bitlinear(&w->down, D, I))
-            b.failed = 1;
-        add_param(&b, PARAM_BITLINEAR, NULL, &w->gate, 2, I, D, 0, "layers.%d.mlp.gate_proj.weight", l);
-        add_param(&b, PARAM_BITLINEAR, NULL, &w->up, 2, I, D, 0, "layers.%d.mlp.up_proj.weight", l);
-        add_param(&b, PARAM_BITLINEAR, NULL, &w->down, 2, D, I, 0, "layers.%d.mlp.down_proj.weight", l);
-    }
-    m->norm_f = alloc_f32(D);
-    add_param(&b, PARAM_F32, m->norm_f, NULL, 1, D, 0, 0, "norm_f.weight", 0);
-    m->lm_head = alloc_f32((size_t)V * D);
-    add_param(&b, PARAM_EMBED, m->lm_head, NULL, 2, V, D, 0, "lm_head.weight", 0);
-    if (b.failed) {
+    const int n = param_table(cfg, NULL);
+    ParamSpec *specs = calloc((size_t)n, sizeof *specs);
+    m->layers = calloc((size_t)cfg->num_layers, sizeof *m->layers);
+    m->params = calloc((size_t)n, sizeof *m->params);
+    if (!specs || !m->layers || !m->params) {
+        free(specs);
         model_free(m);
-        bitt_fail(err, "out of memory allocating a model of %d x %d, %d layers", V, D, L);
+        bitt_fail(err, "out of memory");
+        return NULL;
+    }
+    param_table(cfg, specs);
+    int failed = 0;
+    for (int i = 0; i < n; i++) {
+        ParamRef *p = &m->params[m->n_params++];
+        p->spec = specs[i];
+        m->n_values += (int64_t)p->spec.count;
+        if (p->spec.kind == PARAM_BITLINEAR) {
+            p->bl = layer_bitlinear_slot(&m->layers[p->spec.layer], p->spec.field);
+            p->bl->q.rows = (int)p->spec.shape[0];
+            p->bl->q.cols = (int)p->spec.shape[1];
+            p->bl->q.w = calloc(p->spec.count ? p->spec.count : 1, 1);
+            if (!p->bl->q.w) failed = 1;
+        } else {
+            float **slot = p->spec.layer >= 0 ? layer_f32_slot(&m->layers[p->spec.layer], p->spec.field)
+                                              : global_slot(m, p->spec.field);
+            p->f32 = *slot = alloc_f32(p->spec.count);
+            if (!p->f32) failed = 1;
+        }
+    }
+    free(specs);
+    if (failed) {
+        model_free(m);
+        bitt_fail(err, "out of memory allocating a model of %d x %d, %d layers", cfg->vocab_size, cfg->hidden_dim,
+                  cfg->num_layers);
         return NULL;
     }
     return m;
@@ -158,12 +143,9 @@ void model_free(Model *m) {
     free_int8_matrix(m->lm_head_i8);
     for (int i = 0; i < m->n_params; i++) {
         ParamRef *p = &m->params[i];
-        if (p->kind == PARAM_BITLINEAR) free_bitlinear(m->kernels, p->bl);
+        if (p->spec.kind == PARAM_BITLINEAR) free_bitlinear(m->kernels, p->bl);
         else free(p->f32);
     }
-    if (m->layers) /* norm1 is allocated even where the table does not list it */
-        for (int l = 0; l < m->cfg.num_layers; l++)
-            if (m->cfg.variant == TTT_NONE) free(m->layers[l].norm1);
     free(m->layers);
     free(m->params);
     tokenizer_free(m->tok);
@@ -184,19 +166,21 @@ void model_init_random(Model *m, uint64_t seed) {
     const float out_std = 0.02f / sqrtf(2.0f * (float)m->cfg.num_layers);
     for (int i = 0; i < m->n_params; i++) {
         ParamRef *p = &m->params[i];
-        size_t n = (size_t)p->shape[0] * (p->ndim > 1 ? p->shape[1] : 1) * (p->ndim > 2 ? p->shape[2] : 1);
-        if (p->kind == PARAM_BITLINEAR) {
+        const size_t n = p->spec.count;
+        float *x = p->f32;
+        if (p->spec.kind == PARAM_BITLINEAR) {
             if (!p->bl->latent) p->bl->latent = alloc_f32(n);
             if (!p->bl->latent) continue;
-            int is_output = strstr(p->name, ".o.weight") || strstr(p->name, "down_proj") ||
-                            strstr(p->name, "ttt.up.weight");
-            fill_normal(&r, p->bl->latent, n, is_output ? out_std : 0.02f);
-        } else if (strstr(p->name, "norm") || strstr(p->name, "ln.weight")) {
-            fill_const(p->f32, n, 1.0f);
-        } else if (strstr(p->name, "b0") || strstr(p->name, "ln.bias") || strstr(p->name, "lr.bias")) {
-            fill_const(p->f32, n, 0.0f);
-        } else {
-            fill_normal(&r, p->f32, n, 0.02f); /* embed, lm_head, lr.weight, W0 */
+            x = p->bl->latent;
+        }
+        switch (p->spec.init) {
+        case INIT_NORMAL: fill_normal(&r, x, n, 0.02f); break;
+        case INIT_NORMAL_OUT: fill_normal(&r, x, n, out_std); break;
+        case INIT_ONES: fill_const(x, n, 1.0f); break;
+        case INIT_ZEROS: fill_const(x, n, 0.0f); break;
+        case INIT_FORGET_BIAS:
+            for (size_t h = 0; h < n; h++) x[h] = (float)forget_gate_bias_init((int)h, (int)n);
+            break;
         }
     }
     model_quantize(m);
@@ -205,7 +189,7 @@ void model_init_random(Model *m, uint64_t seed) {
 void model_quantize(Model *m) {
     for (int i = 0; i < m->n_params; i++) {
         ParamRef *p = &m->params[i];
-        if (p->kind == PARAM_BITLINEAR && p->bl->latent)
+        if (p->spec.kind == PARAM_BITLINEAR && p->bl->latent)
             bitlinear_quantize_weights(p->bl->latent, p->bl->q.rows, p->bl->q.cols, &p->bl->q);
     }
 }
@@ -229,12 +213,12 @@ uint64_t model_compute_fingerprint(const Model *m) {
     jw_free(&w);
     for (int i = 0; i < m->n_params; i++) {
         const ParamRef *p = &m->params[i];
-        h = fnv1a(h, p->name, strlen(p->name));
-        size_t n = (size_t)p->shape[0] * (p->ndim > 1 ? p->shape[1] : 1) * (p->ndim > 2 ? p->shape[2] : 1);
-        if (p->kind == PARAM_BITLINEAR) {
+        h = fnv1a(h, p->spec.name, strlen(p->spec.name));
+        const size_t n = p->spec.count;
+        if (p->spec.kind == PARAM_BITLINEAR) {
             h = fnv1a(h, p->bl->q.w, n);
             h = fnv1a(h, &p->bl->q.scale, sizeof(float));
-        } else if (p->kind == PARAM_EMBED) {
+        } else if (p->spec.kind == PARAM_EMBED) {
             for (size_t j = 0; j < n; j++) {
                 uint16_t half = f32_to_f16(p->f32[j]);
                 h = fnv1a(h, &half, 2);
@@ -248,14 +232,14 @@ uint64_t model_compute_fingerprint(const Model *m) {
 
 int model_use_kernels(Model *m, const Kernels *k, BittError *err) {
     for (int i = 0; i < m->n_params; i++) {
-        TernaryMatrix *q = m->params[i].kind == PARAM_BITLINEAR ? &m->params[i].bl->q : NULL;
+        TernaryMatrix *q = m->params[i].spec.kind == PARAM_BITLINEAR ? &m->params[i].bl->q : NULL;
         if (q && q->packed && m->kernels->release_ternary) m->kernels->release_ternary(q);
     }
     m->kernels = k;
     if (k->prepare_ternary)
         for (int i = 0; i < m->n_params; i++)
-            if (m->params[i].kind == PARAM_BITLINEAR && k->prepare_ternary(&m->params[i].bl->q) != 0)
-                return bitt_fail(err, "out of memory preparing %s for the %s kernels", m->params[i].name, k->name);
+            if (m->params[i].spec.kind == PARAM_BITLINEAR && k->prepare_ternary(&m->params[i].bl->q) != 0)
+                return bitt_fail(err, "out of memory preparing %s for the %s kernels", m->params[i].spec.name, k->name);
     return 0;
 }
 

@@ -11,6 +11,7 @@
 #include "../tokenizer/tokenizer.h"
 #include "../util/error.h"
 #include "config.h"
+#include "params.h"
 
 /* A BitLinear projection: the quantised run-time weight plus, when the model
  * came from float32 weights and the caller asked to keep them, the latent
@@ -25,6 +26,7 @@ typedef struct LayerWeights {
     /* variant linear */
     BitLinear ttt_q, ttt_k, ttt_v, ttt_o;  /* D x D */
     float *lr_w, *lr_b;           /* H x D, H */
+    float *forget_w, *forget_b;   /* H x D, H (forget_gate, SPEC 1.2.1), else NULL */
     float *W0, *b0;               /* H x f x f, H x f */
     float *ln_w, *ln_b;           /* H x f */
     float *post_norm;             /* D */
@@ -34,19 +36,12 @@ typedef struct LayerWeights {
     BitLinear gate, up, down;     /* I x D, I x D, D x I */
 } LayerWeights;
 
-typedef enum ParamKind {
-    PARAM_F32,        /* full precision everywhere */
-    PARAM_EMBED,      /* embed / lm_head: f32 at run time, F16 in .bitt v2 */
-    PARAM_BITLINEAR   /* ternary + scale */
-} ParamKind;
-
+/* A tensor of the model: its entry of the parameter table (params.h) and
+ * where its values live (f32 for PARAM_F32 / PARAM_EMBED, bl for BitLinear). */
 typedef struct ParamRef {
-    char name[64];
-    ParamKind kind;
-    int ndim;
-    int64_t shape[3];
-    float *f32;       /* PARAM_F32 / PARAM_EMBED */
-    BitLinear *bl;    /* PARAM_BITLINEAR */
+    ParamSpec spec;
+    float *f32;
+    BitLinear *bl;
 } ParamRef;
 
 typedef struct Model {
@@ -56,7 +51,7 @@ typedef struct Model {
     float *norm_f;    /* D */
     float *lm_head;   /* V x D */
     Tokenizer *tok;   /* owned */
-    ParamRef *params; /* every tensor of the model, in file order */
+    ParamRef *params; /* every tensor of the model, in file order (param_table) */
     int n_params;
     int64_t n_values; /* parameter count */
     int bitt_version; /* format it was loaded from: 1, 2, or 0 for a checkpoint dir / new model */
@@ -68,7 +63,8 @@ typedef struct Model {
 /* Allocates a zeroed model for cfg (tok is taken over, may be NULL). */
 Model *model_alloc(const ModelConfig *cfg, Tokenizer *tok, BittError *err);
 void model_free(Model *m);
-/* SPEC 1.2 initialisation from a seeded generator; keeps latent weights. */
+/* SPEC 1.2 / 1.2.1 initialisation from a seeded generator (the table's init
+ * rules, in table order); keeps latent weights. */
 void model_init_random(Model *m, uint64_t seed);
 /* Quantises every BitLinear's latent weights into its ternary form. */
 void model_quantize(Model *m);

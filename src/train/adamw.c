@@ -1,20 +1,24 @@
-/* adamw.c: AdamW, gradient clipping and the warmup + cosine schedule. */
+/* adamw.c: AdamW, gradient clipping and the warmup + cosine schedule (the
+ * update itself is the backend's adamw op). */
 #include "adamw.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-int adamw_init(AdamW *a, size_t n, float weight_decay, BittError *err) {
+int adamw_init(AdamW *a, TrainBackend *be, size_t n, float weight_decay, BittError *err) {
     memset(a, 0, sizeof *a);
     a->beta1 = 0.9f;
     a->beta2 = 0.95f;
     a->eps = 1e-8f;
     a->weight_decay = weight_decay;
+    a->be = be;
     a->n = n;
-    a->m = calloc(n ? n : 1, sizeof(float));
-    a->v = calloc(n ? n : 1, sizeof(float));
-    if (!a->m || !a->v) {
+    a->m = be->alloc(be, n);
+    a->v = be->alloc(be, n);
+    a->host_m = calloc(n ? n : 1, sizeof(real));
+    a->host_v = calloc(n ? n : 1, sizeof(real));
+    if (!a->m || !a->v || !a->host_m || !a->host_v) {
         adamw_free(a);
         return bitt_fail(err, "out of memory for the optimizer state (%zu parameters)", n);
     }
@@ -22,34 +26,35 @@ int adamw_init(AdamW *a, size_t n, float weight_decay, BittError *err) {
 }
 
 void adamw_free(AdamW *a) {
-    free(a->m);
-    free(a->v);
-    a->m = a->v = NULL;
+    if (a->be) {
+        a->be->release(a->be, a->m);
+        a->be->release(a->be, a->v);
+    }
+    free(a->host_m);
+    free(a->host_v);
+    memset(a, 0, sizeof *a);
 }
 
-void adamw_step(AdamW *a, TmModel *tm, const float *grad, float grad_scale, float lr, int64_t step) {
+void adamw_step(AdamW *a, TrainModel *tm, float grad_scale, float lr, int64_t step) {
     const float b1 = a->beta1, b2 = a->beta2;
     const float c1 = 1.0f - (float)pow(b1, (double)step), c2 = 1.0f - (float)pow(b2, (double)step);
-    for (int ti = 0; ti < tm->n_tensors; ti++) {
-        const TmTensor *t = &tm->tensors[ti];
-        const float decay = t->decay ? lr * a->weight_decay : 0.0f;
-        float *p = tm->params + t->offset, *m = a->m + t->offset, *v = a->v + t->offset;
-        const float *g = grad + t->offset;
-        for (size_t i = 0; i < t->count; i++) {
-            const float gi = g[i] * grad_scale;
-            m[i] = b1 * m[i] + (1.0f - b1) * gi;
-            v[i] = b2 * v[i] + (1.0f - b2) * gi * gi;
-            const float mh = m[i] / c1, vh = v[i] / c2;
-            p[i] -= lr * mh / (sqrtf(vh) + a->eps) + decay * p[i];
-        }
-    }
+    a->be->adamw(a->be, tm->params, tm->grads, a->m, a->v, tm->adamw_table, tm->n_tensors, lr, a->weight_decay, b1, b2,
+                 a->eps, c1, c2, grad_scale);
 }
 
-double grad_norm(const float *grad, size_t n) {
-    double s = 0.0;
-    for (size_t i = 0; i < n; i++) s += (double)grad[i] * grad[i];
-    return sqrt(s);
+int adamw_download(AdamW *a, BittError *err) {
+    a->be->download(a->be, a->host_m, a->m, a->n);
+    a->be->download(a->be, a->host_v, a->v, a->n);
+    return a->be->status(a->be, err);
 }
+
+int adamw_upload(AdamW *a, BittError *err) {
+    a->be->upload(a->be, a->m, a->host_m, a->n);
+    a->be->upload(a->be, a->v, a->host_v, a->n);
+    return a->be->status(a->be, err);
+}
+
+double grad_norm(TrainModel *tm) { return sqrt(tm->be->sum_squares(tm->be, tm->grads, tm->n_params)); }
 
 float lr_schedule(int64_t step, int64_t total, int64_t warmup, float lr, float min_lr) {
     if (warmup > 0 && step <= warmup) return lr * (float)step / (float)warmup;

@@ -104,13 +104,13 @@ static int write_state(const char *path, const TrainState *st, BittError *err) {
     return rc;
 }
 
-static int write_model(const char *path, const TmModel *tm, BittError *err) {
+static int write_model(const char *path, const TrainModel *tm, BittError *err) {
     StWriter w;
     st_writer_init(&w);
     int rc = 0;
     for (int i = 0; i < tm->n_tensors && !rc; i++) {
-        const TmTensor *t = &tm->tensors[i];
-        rc = st_writer_add(&w, t->name, ST_F32, t->ndim, t->shape, tm->params + t->offset, err);
+        const ParamSpec *t = &tm->tensors[i].spec;
+        rc = st_writer_add(&w, t->name, ST_F32, t->ndim, t->shape, tm->host_params + tm->tensors[i].offset, err);
     }
     if (!rc) rc = st_writer_meta(&w, "format", "pt", err);
     if (!rc) rc = st_writer_save(&w, path, err);
@@ -118,24 +118,25 @@ static int write_model(const char *path, const TmModel *tm, BittError *err) {
     return rc;
 }
 
-static int write_optimizer(const char *path, const TmModel *tm, const AdamW *opt, BittError *err) {
+static int write_optimizer(const char *path, const TrainModel *tm, const AdamW *opt, BittError *err) {
     StWriter w;
     st_writer_init(&w);
     int rc = 0;
     char name[96];
     for (int i = 0; i < tm->n_tensors && !rc; i++) {
-        const TmTensor *t = &tm->tensors[i];
+        const ParamSpec *t = &tm->tensors[i].spec;
+        const size_t off = tm->tensors[i].offset;
         snprintf(name, sizeof name, "exp_avg.%s", t->name);
-        rc = st_writer_add(&w, name, ST_F32, t->ndim, t->shape, opt->m + t->offset, err);
+        rc = st_writer_add(&w, name, ST_F32, t->ndim, t->shape, opt->host_m + off, err);
         snprintf(name, sizeof name, "exp_avg_sq.%s", t->name);
-        if (!rc) rc = st_writer_add(&w, name, ST_F32, t->ndim, t->shape, opt->v + t->offset, err);
+        if (!rc) rc = st_writer_add(&w, name, ST_F32, t->ndim, t->shape, opt->host_v + off, err);
     }
     if (!rc) rc = st_writer_save(&w, path, err);
     st_writer_free(&w);
     return rc;
 }
 
-int train_ckpt_save(const char *run_dir, const Model *m, const TmModel *tm, const AdamW *opt,
+int train_ckpt_save(const char *run_dir, const Model *m, const TrainModel *tm, const AdamW *opt,
                     const TrainState *st, const TrainStreams *streams, TrainCkptHook hook, void *hook_ctx,
                     BittError *err) {
     char tmp[PATH_MAX_LEN], fin[PATH_MAX_LEN], old[PATH_MAX_LEN], path[PATH_MAX_LEN];
@@ -261,7 +262,7 @@ static int read_state(const char *path, TrainState *st, BittError *err) {
     return rc;
 }
 
-static int read_optimizer(const char *path, const TmModel *tm, AdamW *opt, BittError *err) {
+static int read_optimizer(const char *path, const TrainModel *tm, AdamW *opt, BittError *err) {
     uint8_t *buf;
     size_t len;
     if (file_read_all(path, &buf, &len, err) != 0) return -1;
@@ -270,11 +271,12 @@ static int read_optimizer(const char *path, const TmModel *tm, AdamW *opt, BittE
     if (rc == 0) {
         char name[96];
         for (int i = 0; i < tm->n_tensors && !rc; i++) {
-            const TmTensor *t = &tm->tensors[i];
+            const ParamSpec *t = &tm->tensors[i].spec;
+            const size_t off = tm->tensors[i].offset;
             snprintf(name, sizeof name, "exp_avg.%s", t->name);
-            rc = safetensors_read_f32(&st, name, t->ndim, t->shape, opt->m + t->offset, err);
+            rc = safetensors_read_f32(&st, name, t->ndim, t->shape, opt->host_m + off, err);
             snprintf(name, sizeof name, "exp_avg_sq.%s", t->name);
-            if (!rc) rc = safetensors_read_f32(&st, name, t->ndim, t->shape, opt->v + t->offset, err);
+            if (!rc) rc = safetensors_read_f32(&st, name, t->ndim, t->shape, opt->host_v + off, err);
         }
         safetensors_free(&st);
     }
@@ -282,18 +284,20 @@ static int read_optimizer(const char *path, const TmModel *tm, AdamW *opt, BittE
     return rc;
 }
 
-Model *train_ckpt_load(const char *run_dir, TmModel *tm, AdamW *opt, TrainState *st, BittError *err) {
+Model *train_ckpt_load(const char *run_dir, TrainBackend *be, TrainModel *tm, AdamW *opt, TrainState *st,
+                       BittError *err) {
     char dir[PATH_MAX_LEN], path[PATH_MAX_LEN];
     if (join(dir, run_dir, "checkpoint", err) != 0) return NULL;
     memset(st, 0, sizeof *st);
     if (join(path, dir, "state.json", err) != 0 || read_state(path, st, err) != 0) return NULL;
     Model *m = model_load(dir, 1, err);
     if (!m) return NULL;
-    if (tm_model_init(tm, m, err) != 0) { model_free(m); return NULL; }
-    if (adamw_init(opt, tm->n_params, st->weight_decay, err) != 0 ||
-        join(path, dir, "optimizer.safetensors", err) != 0 || read_optimizer(path, tm, opt, err) != 0) {
+    if (train_model_init(tm, m, be, err) != 0) { model_free(m); return NULL; }
+    if (adamw_init(opt, be, tm->n_params, st->weight_decay, err) != 0 ||
+        join(path, dir, "optimizer.safetensors", err) != 0 || read_optimizer(path, tm, opt, err) != 0 ||
+        adamw_upload(opt, err) != 0) {
         adamw_free(opt);
-        tm_model_free(tm);
+        train_model_free(tm);
         model_free(m);
         return NULL;
     }

@@ -18,7 +18,7 @@
 
 #include "../model/model.h"
 #include "adamw.h"
-#include "tm_model.h"
+#include "train_model.h"
 #include "train_streams.h"
 
 typedef struct TrainState {
@@ -45,8 +45,10 @@ typedef struct TrainState {
  * place), for tests that crash the process there. May be NULL. */
 typedef void (*TrainCkptHook)(void *ctx, const char *stage, int64_t step);
 
-/* streams: NULL for a run without carried state. */
-int train_ckpt_save(const char *run_dir, const Model *m, const TmModel *tm, const AdamW *opt,
+/* Writes the host copies (train_model_download, adamw_download and
+ * train_streams_download first). streams: NULL for a run without carried
+ * state. */
+int train_ckpt_save(const char *run_dir, const Model *m, const TrainModel *tm, const AdamW *opt,
                     const TrainState *st, const TrainStreams *streams, TrainCkptHook hook, void *hook_ctx,
                     BittError *err);
 
@@ -55,11 +57,12 @@ int train_ckpt_save(const char *run_dir, const Model *m, const TmModel *tm, cons
  * back. Returns 1 if RUN/checkpoint exists afterwards, 0 if not, -1 on error. */
 int train_ckpt_recover(const char *run_dir, BittError *err);
 
-/* Loads RUN/checkpoint: the model (with latent weights, into tm too), the
- * optimizer (initialised here) and the state (a version 1 state.json, from
+/* Loads RUN/checkpoint: the model (with latent weights, into tm too, on the
+ * backend be), the optimizer (initialised here) and the state (a version 1 state.json, from
  * before stateful training, reads as carry_state 0, val_tokens 0). Returns
  * the model or NULL. The streams are read with train_streams_load from
  * RUN/checkpoint/streams.safetensors. */
-Model *train_ckpt_load(const char *run_dir, TmModel *tm, AdamW *opt, TrainState *st, BittError *err);
+Model *train_ckpt_load(const char *run_dir, TrainBackend *be, TrainModel *tm, AdamW *opt, TrainState *st,
+                       BittError *err);
 
 #endif

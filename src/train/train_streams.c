@@ -10,15 +10,18 @@
 #include "../formats/safetensors.h"
 #include "../util/fileio.h"
 
-int train_streams_init(TrainStreams *s, int B, size_t state_floats, uint64_t n_tokens, int context,
-                       BittError *err) {
+int train_streams_init(TrainStreams *s, TrainBackend *be, int B, size_t state_floats, uint64_t n_tokens,
+                       int context, BittError *err) {
     memset(s, 0, sizeof *s);
     s->n = B;
     s->state_floats = state_floats;
+    s->be = be;
     s->pos = calloc((size_t)B, sizeof *s->pos);
     s->fresh = calloc((size_t)B, sizeof *s->fresh);
-    s->state = calloc((size_t)B * (state_floats ? state_floats : 1), sizeof *s->state);
-    if (!s->pos || !s->fresh || !s->state) {
+    s->carried = calloc((size_t)B, sizeof *s->carried);
+    s->state = be->alloc(be, (size_t)B * state_floats);
+    s->host_state = calloc((size_t)B * (state_floats ? state_floats : 1), sizeof *s->host_state);
+    if (!s->pos || !s->fresh || !s->carried || !s->state || !s->host_state) {
         train_streams_free(s);
         return bitt_fail(err, "out of memory for the states of %d streams", B);
     }
@@ -33,7 +36,9 @@ int train_streams_init(TrainStreams *s, int B, size_t state_floats, uint64_t n_t
 void train_streams_free(TrainStreams *s) {
     free(s->pos);
     free(s->fresh);
-    free(s->state);
+    free(s->carried);
+    if (s->be) s->be->release(s->be, s->state);
+    free(s->host_state);
     memset(s, 0, sizeof *s);
 }
 
@@ -49,6 +54,17 @@ void train_streams_next(TrainStreams *s, BittRng *rng, float reset, const TokenF
         if (s->pos[b] >= span) s->pos[b] = 0; /* a file shorter than when the run started */
         token_file_read(tf, s->pos[b], (size_t)context + 1, ids + (size_t)b * (context + 1));
     }
+}
+
+TrainCarry train_streams_carry(TrainStreams *s) {
+    for (int b = 0; b < s->n; b++) s->carried[b] = !s->fresh[b];
+    TrainCarry c = {s->state_floats ? s->state : NULL, s->carried, 1};
+    return c;
+}
+
+int train_streams_download(TrainStreams *s, BittError *err) {
+    s->be->download(s->be, s->host_state, s->state, (size_t)s->n * s->state_floats);
+    return s->be->status(s->be, err);
 }
 
 void train_streams_advance(TrainStreams *s, uint64_t n_tokens, int context) {
@@ -72,7 +88,7 @@ int train_streams_save(const TrainStreams *s, const char *path, BittError *err) 
         free(pos);
     }
     if (!rc) rc = st_writer_add(&w, "fresh", ST_I64, 1, shape_b, s->fresh, err);
-    if (!rc && s->state_floats) rc = st_writer_add(&w, "state", ST_F32, 2, shape_s, s->state, err);
+    if (!rc && s->state_floats) rc = st_writer_add(&w, "state", ST_F32, 2, shape_s, s->host_state, err);
     if (!rc) rc = st_writer_meta(&w, "format", "bitt-train-streams", err);
     if (!rc) rc = st_writer_save(&w, path, err);
     st_writer_free(&w);
@@ -103,7 +119,8 @@ int train_streams_load(TrainStreams *s, const char *path, BittError *err) {
                 s->fresh[b] = f;
             }
             if (!rc && s->state_floats)
-                rc = safetensors_read_f32(&st, "state", 2, shape_s, s->state, err);
+                rc = safetensors_read_f32(&st, "state", 2, shape_s, s->host_state, err);
+            if (!rc) s->be->upload(s->be, s->state, s->host_state, (size_t)s->n * s->state_floats);
         }
         safetensors_free(&st);
     }
@@ -111,34 +128,39 @@ int train_streams_load(TrainStreams *s, const char *path, BittError *err) {
     return rc;
 }
 
-int train_eval_stream(const TmModel *tm, TmWork *w, const TokenFile *tf, const Tokenizer *tok, uint64_t n,
+int train_eval_stream(const TrainModel *tm, TrainActs *w, const TokenFile *tf, const Tokenizer *tok, uint64_t n,
                       int window, int32_t *ids, double *loss, double *bpb, BittError *err) {
     if (n > tf->n_tokens) n = tf->n_tokens;
     if (n < 2) return bitt_fail(err, "one-pass validation needs at least 2 tokens");
-    const size_t S = tm_state_floats(tm);
-    float *state = malloc((S ? S : 1) * sizeof(float));
+    TrainBackend *be = tm->be;
+    const size_t S = train_state_floats(tm);
+    real *state = be->alloc(be, S);
     int32_t *all = malloc((size_t)n * sizeof(int32_t));
     if (!state || !all) {
-        free(state);
+        be->release(be, state);
         free(all);
         return bitt_fail(err, "out of memory for the one-pass validation");
     }
     token_file_read(tf, 0, (size_t)n, all);
-    tm_state_init(tm, state);
+    train_state_init(tm, state);
+    const int32_t carried = 1;
     double nats = 0.0;
-    for (uint64_t at = 0; at + 1 < n; at += (uint64_t)window) { /* predicts all[at + 1 .. at + T] */
+    int rc = 0;
+    for (uint64_t at = 0; at + 1 < n && !rc; at += (uint64_t)window) { /* predicts all[at + 1 .. at + T] */
         const int T = n - 1 - at < (uint64_t)window ? (int)(n - 1 - at) : window;
         memcpy(ids, all + at, ((size_t)T + 1) * sizeof(int32_t));
-        const int full = T == window;
-        nats += tm_forward_state(tm, w, ids, T, state, full ? state : NULL) * T;
+        const TrainCarry carry = {S ? state : NULL, &carried, T == window};
+        double l;
+        rc = train_forward(tm, w, ids, 1, T, &carry, NULL, &l, err);
+        nats += l * T;
     }
     *loss = nats / (double)(n - 1);
     char *text = NULL;
     size_t bytes = 0;
-    int rc = tokenizer_decode(tok, all + 1, (size_t)(n - 1), 1, &text, &bytes, err);
+    if (!rc) rc = tokenizer_decode(tok, all + 1, (size_t)(n - 1), 1, &text, &bytes, err);
     free(text);
     free(all);
-    free(state);
+    be->release(be, state);
     if (rc) return -1;
     *bpb = bytes ? nats / log(2.0) / (double)bytes : 0.0;
     return isfinite(*loss) ? 0 : -1;

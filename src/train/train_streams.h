@@ -16,19 +16,22 @@
 
 #include "../data/token_file.h"
 #include "../sampling/rng.h"
-#include "tm_model.h"
+#include "train_forward.h"
 
 typedef struct TrainStreams {
     int n;                   /* B streams */
-    size_t state_floats;     /* per stream: tm_state_floats (0 for variant none) */
+    size_t state_floats;     /* per stream: train_state_floats (0 for variant none) */
     uint64_t *pos;           /* B: token offset of each stream's next window */
     int64_t *fresh;          /* B: 1 = the next window starts from the start state */
-    float *state;            /* B x state_floats: the state each stream's last window left */
+    int32_t *carried;        /* B: !fresh, as the forward takes it (TrainCarry) */
+    TrainBackend *be;        /* not owned */
+    real *state;             /* backend, B x state_floats: the state each stream's last window left */
+    real *host_state;        /* its host copy (train_streams_download; train_streams_load fills both) */
 } TrainStreams;
 
-/* B streams, evenly spaced over n_tokens, all fresh. */
-int train_streams_init(TrainStreams *s, int B, size_t state_floats, uint64_t n_tokens, int context,
-                       BittError *err);
+/* B streams, evenly spaced over n_tokens, all fresh; the states on be. */
+int train_streams_init(TrainStreams *s, TrainBackend *be, int B, size_t state_floats, uint64_t n_tokens,
+                       int context, BittError *err);
 void train_streams_free(TrainStreams *s);
 
 /* Before a step: for each stream in order, one draw of rng; with
@@ -39,9 +42,14 @@ void train_streams_next(TrainStreams *s, BittRng *rng, float reset, const TokenF
 /* After the step's forward wrote each stream's final state: moves every
  * stream on by context tokens (wrapping) and clears fresh. */
 void train_streams_advance(TrainStreams *s, uint64_t n_tokens, int context);
+/* The forward's view of the streams: their states, carried where not fresh. */
+TrainCarry train_streams_carry(TrainStreams *s);
+/* The states, backend -> host copy (before train_streams_save). */
+int train_streams_download(TrainStreams *s, BittError *err);
 
 /* RUN/checkpoint/streams.safetensors: pos [B] and fresh [B] as I64,
- * state [B, state_floats] as F32 (absent when state_floats is 0). */
+ * state [B, state_floats] as F32 (absent when state_floats is 0), from the
+ * host copy. */
 int train_streams_save(const TrainStreams *s, const char *path, BittError *err);
 /* Into streams made by train_streams_init with the run's B and state size
  * (shapes checked). */
@@ -49,11 +57,11 @@ int train_streams_load(TrainStreams *s, const char *path, BittError *err);
 
 /* One-pass validation as `bitt eval` scores: the first min(n, file) tokens
  * of tf in windows of `window` tokens (a multiple of the mini-batch, at most
- * w's Tmax), the state carried from one window to the next from the start
+ * w's Tmax, and w's Bmax >= 1), the state carried from one window to the next from the start
  * state. ids: window + 1 ints of scratch. *loss: mean nats per predicted
  * token; *bpb: summed nats / ln 2 / UTF-8 bytes of the predicted tokens
  * (special tokens count 0 bytes). Returns -1 on error or a non-finite loss. */
-int train_eval_stream(const TmModel *tm, TmWork *w, const TokenFile *tf, const Tokenizer *tok, uint64_t n,
+int train_eval_stream(const TrainModel *tm, TrainActs *w, const TokenFile *tf, const Tokenizer *tok, uint64_t n,
                       int window, int32_t *ids, double *loss, double *bpb, BittError *err);
 
 #endif

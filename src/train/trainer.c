@@ -15,6 +15,7 @@
 #include "../sampling/rng.h"
 #include "../util/fileio.h"
 #include "../util/threadpool.h"
+#include "cpu/cpu_backend.h"
 #include "train_log.h"
 #include "train_streams.h"
 
@@ -44,18 +45,17 @@ void train_options_default(TrainOptions *o) {
 
 typedef struct Trainer {
     const TrainOptions *o;
+    TrainBackend *be;
     Model *m;
-    TmModel tm;
+    TrainModel tm;
     AdamW opt;
     TrainState st;
     BittRng rng;
     TokenFile data, val;
     int have_tm, have_opt, have_data, have_val;
     int nthreads;
-    float **grads;           /* one per thread */
-    TmWork **works;
-    TmWork *eval_work;       /* the one-pass validation's, when its window exceeds context */
-    int eval_window;         /* its window: a multiple of the mini-batch */
+    TrainActs *acts;         /* batch x context */
+    int eval_window;         /* the one-pass validation's window: a multiple of the mini-batch */
     TrainStreams streams;    /* carry_state */
     int have_streams;
     int32_t *ids;            /* max(batch x (context + 1), eval_window + 1) */
@@ -91,46 +91,22 @@ static void info(const Trainer *tr, const char *fmt, ...) {
     emit(tr, ev);
 }
 
-/* ---- the batch, over threads ---- */
+/* ---- the batch ---- */
 
-typedef struct BatchJob {
-    Trainer *tr;
-    const int32_t *ids;
-    double *losses;
-    int T, n, backward;
-    TrainStreams *streams;   /* NULL: every sequence from the start state */
-} BatchJob;
-
-static void batch_worker(void *ctx, int begin, int end, int worker) {
-    const BatchJob *j = ctx;
-    Trainer *tr = j->tr;
-    for (int s = begin; s < end; s++) {
-        const int32_t *seq = j->ids + (size_t)s * (j->T + 1);
-        if (j->streams) { /* from the stream's carried state (or the start), leaving the next one */
-            float *state = j->streams->state + (size_t)s * j->streams->state_floats;
-            j->losses[s] = tm_forward_state(&tr->tm, tr->works[worker], seq, j->T,
-                                            j->streams->fresh[s] ? NULL : state, state);
-        } else {
-            j->losses[s] = tm_forward(&tr->tm, tr->works[worker], seq, j->T);
-        }
-        if (j->backward)
-            tm_backward(&tr->tm, tr->works[worker], seq, j->T, 1.0f / (float)j->n, tr->grads[worker]);
-    }
-}
-
-/* Mean loss of n sequences at ids (summed in sequence order); with streams,
- * sequence s carries stream s's state. */
-static double run_batch(Trainer *tr, const int32_t *ids, double *losses, int n, int backward,
-                        TrainStreams *streams) {
-    BatchJob job = {tr, ids, losses, tr->st.context, n, backward, streams};
-    parallel_for(n, 1, batch_worker, &job);
-    double total = 0.0;
-    for (int s = 0; s < n; s++) total += losses[s];
-    return total / n;
+/* Mean loss of n sequences at ids (each context + 1 ids); with streams,
+ * sequence s carries stream s's state. With backward, the gradients of the
+ * mean are added to the model's. */
+static int run_batch(Trainer *tr, const int32_t *ids, int n, int backward, TrainStreams *streams, double *loss,
+                     BittError *err) {
+    TrainCarry carry;
+    if (streams) carry = train_streams_carry(streams);
+    if (train_forward(&tr->tm, tr->acts, ids, n, tr->st.context, streams ? &carry : NULL, tr->losses, loss, err) != 0)
+        return -1;
+    return backward ? train_backward(&tr->tm, tr->acts, 1.0f / (float)n, err) : 0;
 }
 
 /* Validation: up to val_windows windows spread evenly over the file. */
-static int evaluate(Trainer *tr, double *loss, double *bpb) {
+static int evaluate(Trainer *tr, double *loss, double *bpb, BittError *err) {
     const int T = tr->st.context;
     const uint64_t n_tok = tr->val.n_tokens;
     uint64_t n = (n_tok - 1) / (uint64_t)T;
@@ -144,7 +120,9 @@ static int evaluate(Trainer *tr, double *loss, double *bpb) {
             uint64_t i = done + (uint64_t)s, start = n > 1 ? span * i / (n - 1) : 0;
             token_file_read(&tr->val, start, (size_t)T + 1, tr->ids + (size_t)s * (T + 1));
         }
-        total += run_batch(tr, tr->ids, tr->losses, chunk, 0, NULL) * chunk;
+        double l;
+        if (run_batch(tr, tr->ids, chunk, 0, NULL, &l, err) != 0) return -1;
+        total += l * chunk;
         done += (uint64_t)chunk;
     }
     *loss = total / (double)n;
@@ -179,9 +157,9 @@ static int setup_new(Trainer *tr, BittError *err) {
     tr->m = model_alloc(&cfg, tok, err);
     if (!tr->m) return -1;
     model_init_random(tr->m, o->seed);
-    if (tm_model_init(&tr->tm, tr->m, err) != 0) return -1;
+    if (train_model_init(&tr->tm, tr->m, tr->be, err) != 0) return -1;
     tr->have_tm = 1;
-    if (adamw_init(&tr->opt, tr->tm.n_params, o->weight_decay, err) != 0) return -1;
+    if (adamw_init(&tr->opt, tr->be, tr->tm.n_params, o->weight_decay, err) != 0) return -1;
     tr->have_opt = 1;
     TrainState *st = &tr->st;
     st->total_steps = o->steps;
@@ -212,7 +190,7 @@ static int setup_resume(Trainer *tr, BittError *err) {
     int have = train_ckpt_recover(o->out_dir, err);
     if (have < 0) return -1;
     if (!have) return bitt_fail(err, "%s: no checkpoint to resume (no %s/checkpoint)", o->out_dir, o->out_dir);
-    tr->m = train_ckpt_load(o->out_dir, &tr->tm, &tr->opt, &tr->st, err);
+    tr->m = train_ckpt_load(o->out_dir, tr->be, &tr->tm, &tr->opt, &tr->st, err);
     if (!tr->m) return -1;
     tr->have_tm = tr->have_opt = 1;
     TrainState *st = &tr->st;
@@ -242,6 +220,8 @@ static int setup(Trainer *tr, BittError *err) {
     if (!o->out_dir || (!o->data_path && !o->resume)) return bitt_fail(err, "--data and --out are required");
     if (!path_is_dir(o->out_dir) && mkdir(o->out_dir, 0755) != 0)
         return bitt_fail(err, "%s: cannot create the run directory: %s", o->out_dir, strerror(errno));
+    tr->nthreads = threads_set(o->threads);
+    if (!(tr->be = train_backend_cpu(err))) return -1;
     if ((o->resume ? setup_resume(tr, err) : setup_new(tr, err)) != 0) return -1;
     const TrainState *st = &tr->st;
     if (st->context < 1 || st->batch < 1 || st->total_steps < 1 || st->warmup < 0 || !(st->lr > 0) ||
@@ -272,26 +252,17 @@ static int setup(Trainer *tr, BittError *err) {
                              tr->val.n_tokens, st->context);
     }
     tr->rng.state = tr->st.rng_state;
-    tr->nthreads = threads_set(o->threads);
-    tr->grads = calloc((size_t)tr->nthreads, sizeof *tr->grads);
-    tr->works = calloc((size_t)tr->nthreads, sizeof *tr->works);
     tr->eval_window = st->context / mb * mb > 0 ? st->context / mb * mb : mb;
     size_t n_ids = (size_t)st->batch * (st->context + 1);
     if (n_ids < (size_t)tr->eval_window + 1) n_ids = (size_t)tr->eval_window + 1;
     tr->ids = malloc(n_ids * sizeof(int32_t));
     tr->losses = malloc((size_t)st->batch * sizeof(double));
-    if (!tr->grads || !tr->works || !tr->ids || !tr->losses) return bitt_fail(err, "out of memory");
-    for (int i = 0; i < tr->nthreads; i++) {
-        tr->grads[i] = malloc(tr->tm.n_params * sizeof(float));
-        if (!tr->grads[i]) return bitt_fail(err, "out of memory for the gradients");
-        if (!(tr->works[i] = tm_work_init(&tr->tm, st->context, err))) return -1;
-    }
-    if (tr->eval_window > st->context && tr->have_val && st->val_tokens > 0 &&
-        !(tr->eval_work = tm_work_init(&tr->tm, tr->eval_window, err)))
-        return -1;
+    if (!tr->ids || !tr->losses) return bitt_fail(err, "out of memory");
+    const int Tmax = tr->eval_window > st->context ? tr->eval_window : st->context;
+    if (!(tr->acts = train_acts_new(&tr->tm, st->batch, Tmax, err))) return -1;
     if (st->carry_state) {
-        if (train_streams_init(&tr->streams, st->batch, tm_state_floats(&tr->tm), tr->data.n_tokens, st->context,
-                               err) != 0)
+        if (train_streams_init(&tr->streams, tr->be, st->batch, train_state_floats(&tr->tm), tr->data.n_tokens,
+                               st->context, err) != 0)
             return -1;
         tr->have_streams = 1;
         char path[4200];
@@ -304,22 +275,17 @@ static int setup(Trainer *tr, BittError *err) {
 }
 
 static void teardown(Trainer *tr) {
-    if (tr->works)
-        for (int i = 0; i < tr->nthreads; i++) tm_work_free(tr->works[i]);
-    if (tr->grads)
-        for (int i = 0; i < tr->nthreads; i++) free(tr->grads[i]);
-    tm_work_free(tr->eval_work);
+    train_acts_free(&tr->tm, tr->acts);
     if (tr->have_streams) train_streams_free(&tr->streams);
-    free(tr->works);
-    free(tr->grads);
     free(tr->ids);
     free(tr->losses);
     if (tr->have_log) train_log_close(&tr->log);
     if (tr->have_val) token_file_close(&tr->val);
     if (tr->have_data) token_file_close(&tr->data);
     if (tr->have_opt) adamw_free(&tr->opt);
-    if (tr->have_tm) tm_model_free(&tr->tm);
+    if (tr->have_tm) train_model_free(&tr->tm);
     model_free(tr->m);
+    if (tr->be) tr->be->destroy(tr->be);
 }
 
 static int save(Trainer *tr, BittError *err) {
@@ -330,6 +296,9 @@ static int save(Trainer *tr, BittError *err) {
              ttt_variant_name(tr->m->cfg.variant), tr->m->cfg.hidden_dim, tr->m->cfg.num_layers,
              tr->st.step, tr->st.total_steps);
     if (train_log_plot(&tr->log, title, err) != 0) return -1;
+    if (train_model_download(&tr->tm, err) != 0 || adamw_download(&tr->opt, err) != 0 ||
+        (tr->have_streams && train_streams_download(&tr->streams, err) != 0))
+        return -1;
     if (train_ckpt_save(o->out_dir, tr->m, &tr->tm, &tr->opt, &tr->st, tr->have_streams ? &tr->streams : NULL,
                         o->hook, o->hook_ctx, err) != 0)
         return -1;
@@ -346,12 +315,11 @@ static int save(Trainer *tr, BittError *err) {
 
 static int do_eval(Trainer *tr, TrainResult *res, BittError *err) {
     double vl, bpb;
-    if (evaluate(tr, &vl, &bpb) != 0)
+    if (evaluate(tr, &vl, &bpb, err) != 0)
         return bitt_fail(err, "validation loss is not finite at step %" PRId64 "; stopping (the last checkpoint is kept as it was)", tr->st.step);
     double sl = NAN, sbpb = NAN;
     if (tr->st.val_tokens > 0) {
-        TmWork *w = tr->eval_work ? tr->eval_work : tr->works[0];
-        if (train_eval_stream(&tr->tm, w, &tr->val, tr->m->tok, (uint64_t)tr->st.val_tokens, tr->eval_window,
+        if (train_eval_stream(&tr->tm, tr->acts, &tr->val, tr->m->tok, (uint64_t)tr->st.val_tokens, tr->eval_window,
                               tr->ids, &sl, &sbpb, err) != 0)
             return bitt_fail(err, "one-pass validation failed or is not finite at step %" PRId64 "; stopping (the "
                                   "last checkpoint is kept as it was)", tr->st.step);
@@ -414,13 +382,11 @@ int train_run(const TrainOptions *o, TrainResult *res, BittError *err) {
             for (int s = 0; s < B; s++)
                 token_file_read(&tr.data, rng_next_u64(&tr.rng) % span, (size_t)T + 1, tr.ids + (size_t)s * (T + 1));
         }
-        for (int i = 0; i < tr.nthreads; i++) memset(tr.grads[i], 0, tr.tm.n_params * sizeof(float));
-        const double loss = run_batch(&tr, tr.ids, tr.losses, B, 1, tr.have_streams ? &tr.streams : NULL);
+        tr.be->zero(tr.be, tr.tm.grads, tr.tm.n_params);
+        double loss;
+        if ((rc = run_batch(&tr, tr.ids, B, 1, tr.have_streams ? &tr.streams : NULL, &loss, err)) != 0) break;
         if (tr.have_streams) train_streams_advance(&tr.streams, tr.data.n_tokens, T);
-        float *g = tr.grads[0];
-        for (int i = 1; i < tr.nthreads; i++)
-            for (size_t k = 0; k < tr.tm.n_params; k++) g[k] += tr.grads[i][k];
-        const double gnorm = grad_norm(g, tr.tm.n_params);
+        const double gnorm = grad_norm(&tr.tm);
         if (!isfinite(loss) || !isfinite(gnorm)) {
             rc = bitt_fail(err, "the loss became %s at step %" PRId64 " (gradient norm %g); stopping without writing a "
                            "checkpoint (the last one, if any, is kept as it was). Try a lower --lr.",
@@ -428,8 +394,8 @@ int train_run(const TrainOptions *o, TrainResult *res, BittError *err) {
             break;
         }
         const float scale = gnorm > st->clip ? (float)(st->clip / gnorm) : 1.0f;
-        adamw_step(&tr.opt, &tr.tm, g, scale, lr, step);
-        tm_prepare(&tr.tm, err);
+        adamw_step(&tr.opt, &tr.tm, scale, lr, step);
+        if ((rc = train_model_prepare(&tr.tm, err)) != 0) break;
         st->step = step;
         st->windows_drawn += (uint64_t)B;
         st->tokens_seen += (uint64_t)B * (uint64_t)T;

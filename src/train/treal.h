@@ -1,8 +1,10 @@
-/* treal.h: the number type of the training math. The tm_*.c sources are
- * written over `real` and compiled twice: as float for the trainer (in
- * bitt_core), and with -DBITT_TRAIN_REAL_DOUBLE as double for the gradient
- * check (a separate library used only by tests). TM_NAME gives the double
- * build's public symbols another name, so that both can be linked together. */
+/* treal.h: `real`, the number type of the training math. The trainer's
+ * schedule and its CPU backend are written over `real` and compiled twice:
+ * as float for the trainer (in bitt_core), and with -DBITT_TRAIN_REAL_DOUBLE
+ * as double for the gradient check (the library bitt_train_f64, used only by
+ * tests), where finite differences need the precision. TRAIN_SYM gives the
+ * double build's public symbols (and type names) a _f64 suffix, so that both
+ * builds can be linked into one program. The CUDA backend is float only. */
 #ifndef BITT_TREAL_H
 #define BITT_TREAL_H
 
@@ -10,18 +12,22 @@
 
 #ifdef BITT_TRAIN_REAL_DOUBLE
 typedef double real;
-#define TM_NAME(n) n##_f64
-#define TM_SQRT sqrt
-#define TM_EXP exp
-#define TM_ROUND round
-#define TM_FABS fabs
+#define TRAIN_SYM(n) n##_f64
+#define REAL_SQRT sqrt
+#define REAL_EXP exp
+#define REAL_LOG1P log1p
+#define REAL_EXPM1 expm1
+#define REAL_ROUND round
+#define REAL_FABS fabs
 #else
 typedef float real;
-#define TM_NAME(n) n
-#define TM_SQRT sqrtf
-#define TM_EXP expf
-#define TM_ROUND roundf
-#define TM_FABS fabsf
+#define TRAIN_SYM(n) n
+#define REAL_SQRT sqrtf
+#define REAL_EXP expf
+#define REAL_LOG1P log1pf
+#define REAL_EXPM1 expm1f
+#define REAL_ROUND roundf
+#define REAL_FABS fabsf
 #endif
 
 #endif
