@@ -632,7 +632,7 @@ class BitLlama:
 
     # ---- state ----
     def state_floats(self):
-        """Floats per sequence of the C layout (tm_state_floats)."""
+        """Floats per sequence of the C layout (train_state_floats, model/state_layout.h)."""
         c = self.c
         D, H = c["hidden_dim"], c["num_heads"]
         f = D // H

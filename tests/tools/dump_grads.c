@@ -1,5 +1,5 @@
 /* dump_grads.c: test tool bitt_dump_grads: the loss and every parameter
- * gradient of one training batch as `bitt train` computes them (tm_model.h),
+ * gradient of one training batch as `bitt train` computes them (train_forward.h),
  * written to a safetensors file, so that an independent implementation
  * (tests/reference/bitllama.py) can be checked against the C trainer.
  *
@@ -18,12 +18,12 @@
  * named like it (F64 with --precision f64, the default; F32 with f32) holding
  * d loss / d param (the STE gradient of the latent weights for the BitLinears),
  * with --carry also "carried_state" [n, S] (F64; the state each sequence
- * started from, layout of tm_state_floats), and in __metadata__ the settings.
+ * started from, layout of train_state_floats), and in __metadata__ the settings.
  *
  * Built twice from this file: bitt_dump_grads (double, through bitt_train_f64)
  * and bitt_dump_grads_f32 (float, the trainer's own math); each runs the
  * other for the other precision. (The float and double training math cannot
- * share one binary: clang gives the target_clones resolvers of tm_mat.c
+ * share one binary: clang gives the target_clones resolvers of cpu_gemm.c
  * global names, which then collide.) */
 #include <errno.h>
 #include <inttypes.h>
@@ -108,9 +108,8 @@ static int write_result(const char *path, const Model *m, const DumpGradsResult 
         goto done;
     size_t off = 0;
     for (int i = 0; i < m->n_params; i++) {
-        const ParamRef *p = &m->params[i];
-        size_t count = 1;
-        for (int k = 0; k < p->ndim; k++) count *= (size_t)p->shape[k];
+        const ParamSpec *p = &m->params[i].spec;
+        const size_t count = p->count;
         if (off + count > r->n_params) {
             bitt_fail(err, "the training table has fewer values than the model's parameters");
             goto done;

@@ -27,7 +27,7 @@ typedef struct DumpGradsJob {
 typedef struct DumpGradsResult {
     double loss;              /* mean over sequences of the mean token cross-entropy (nats) */
     double *seq_loss;         /* n_seq */
-    double *grad;             /* d loss / d params, the model's parameter table in order, flat */
+    double *grad;             /* d loss / d params: the tensors of the model's parameter table in order, flat */
     size_t n_params;
     double *state;            /* carry > 0: the carried state each sequence started from, n_seq x state_floats */
     size_t state_floats;
