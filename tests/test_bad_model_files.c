@@ -218,6 +218,23 @@ static void check_checkpoint_dir(void) {
         CHECK(model_load("bad_ckpt", 0, &err) == NULL);
         CHECK_ERR_CONTAINS(&err, "state_decay");
     }
+    /* the forget gate (SPEC 1.2.1): a boolean, linear only, not with a fixed state_decay < 1,
+     * and a gated config needs the gate's tensors (this checkpoint has none) */
+    const struct { const char *extra, *want; } bad_gates[] = {
+        {"\"ttt_variant\": \"linear\", \"forget_gate\": \"yes\"", "forget_gate must be true or false"},
+        {"\"ttt_variant\": \"linear\", \"forget_gate\": 1", "forget_gate must be true or false"},
+        {"\"ttt_variant\": \"seed\", \"forget_gate\": true", "linear only"},
+        {"\"ttt_variant\": \"linear\", \"forget_gate\": true, \"state_decay\": 0.9", "not combined"},
+        {"\"ttt_variant\": \"linear\", \"forget_gate\": true", "layers.0.ttt.forget.weight"},
+    };
+    for (size_t i = 0; i < sizeof bad_gates / sizeof *bad_gates; i++) {
+        char cfg[300];
+        snprintf(cfg, sizeof cfg, "{\"vocab_size\": 300, \"hidden_dim\": 64, \"num_layers\": 1, \"num_heads\": 4, %s}",
+                 bad_gates[i].extra);
+        write_text("bad_ckpt/config.json", cfg);
+        CHECK(model_load("bad_ckpt", 0, &err) == NULL);
+        CHECK_ERR_CONTAINS(&err, bad_gates[i].want);
+    }
     /* a seed-style config (4 keys) means variant seed: the linear tensors do not fit it */
     write_text("bad_ckpt/config.json", "{\"vocab_size\": 300, \"hidden_dim\": 64, \"num_layers\": 1, \"inner_lr\": 0.1}");
     CHECK(model_load("bad_ckpt", 0, &err) == NULL);
@@ -233,8 +250,53 @@ static void check_checkpoint_dir(void) {
     rmdir("bad_ckpt");
 }
 
+/* A gated model whose files lack the gate's tensors or hold them in the
+ * wrong shape is refused with the tensor's name; without the key the same
+ * files are a gate-less model (older files load unchanged). */
+static void check_forget_gate_tensors(void) {
+    BittError err;
+    Model *m = make_random_model_gated(300, 64, 1, TTT_LINEAR, 1, 16, 5, 1);
+    CHECK(m != NULL);
+    CHECK(model_save_checkpoint(m, "gate_ckpt", &err) == 0);
+    model_free(m);
+    Model *ok = model_load("gate_ckpt", 0, &err);
+    CHECK(ok != NULL && ok->cfg.forget_gate);
+    model_free(ok);
+    /* forget.bias [H] saved as [H + 1]: rewrite model.safetensors with one tensor changed */
+    Model *src = make_random_model_gated(300, 64, 1, TTT_LINEAR, 1, 16, 5, 1);
+    StWriter w;
+    st_writer_init(&w);
+    int rc = 0;
+    for (int i = 0; i < src->n_params && !rc; i++) {
+        const ParamRef *p = &src->params[i];
+        if (p->spec.field == PF_TTT_FORGET_B) {
+            float wide[64] = {0};
+            const int64_t shape = p->spec.shape[0] + 1;
+            rc = st_writer_add(&w, p->spec.name, ST_F32, 1, &shape, wide, &err);
+        } else if (p->spec.kind == PARAM_BITLINEAR) {
+            float *lat = malloc(p->spec.count * sizeof(float));
+            bitlinear_dequantize(&p->bl->q, lat);
+            rc = st_writer_add_owned(&w, p->spec.name, ST_F32, p->spec.ndim, p->spec.shape, lat, &err);
+        } else {
+            rc = st_writer_add(&w, p->spec.name, ST_F32, p->spec.ndim, p->spec.shape, p->f32, &err);
+        }
+    }
+    CHECK(rc == 0 && st_writer_save(&w, "gate_ckpt/model.safetensors", &err) == 0);
+    st_writer_free(&w);
+    model_free(src);
+    CHECK(model_load("gate_ckpt", 0, &err) == NULL);
+    CHECK_ERR_CONTAINS(&err, "layers.0.ttt.forget.bias");
+    /* the gated config over a gate-less checkpoint is refused (check_checkpoint_dir), and the
+     * gate's tensors in a gate-less config are ignored no more than any stray tensor */
+    remove("gate_ckpt/config.json");
+    remove("gate_ckpt/tokenizer.json");
+    remove("gate_ckpt/model.safetensors");
+    rmdir("gate_ckpt");
+}
+
 int main(void) {
     check_bitt_reader();
+    check_forget_gate_tensors();
     check_safetensors_reader();
     check_checkpoint_dir();
     return test_main_end("test_bad_model_files");

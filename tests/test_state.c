@@ -20,9 +20,9 @@ static int collect(const char *piece, size_t len, void *user) {
     return 0;
 }
 
-static void check_variant(TttVariant v) {
+static void check_variant(TttVariant v, int gate) {
     BittError err;
-    Model *raw = make_random_model(500, 64, 2, v, 1, 16, 21);
+    Model *raw = make_random_model_gated(500, 64, 2, v, 1, 16, 21, gate);
     CHECK(raw != NULL);
     CHECK(model_save_bitt(raw, "state_model.bitt", 2, &err) == 0);
     model_free(raw);
@@ -118,9 +118,79 @@ static void check_other_model(void) {
     model_free(m1); model_free(m2); model_free(m3);
 }
 
+/* With the forget gate the state file holds gamma per layer (1 at a
+ * mini-batch start, below 1 inside one); a gated state without it is refused,
+ * and a gate-less model's file has none. */
+static void check_gamma(void) {
+    BittError err;
+    Model *g = make_random_model_gated(300, 64, 2, TTT_LINEAR, 1, 16, 31, 1);
+    Model *plain = make_random_model(300, 64, 2, TTT_LINEAR, 1, 16, 31);
+    Session s, p;
+    CHECK(g && plain && session_init(&s, g, &err) == 0 && session_init(&p, plain, &err) == 0);
+    int32_t ids[21];
+    make_ids(ids, 21, 300, 3);
+    CHECK(session_forward(&s, ids, 21, NULL, 0, &err) == 0); /* 5 tokens into the second mini-batch */
+    CHECK(session_forward(&p, ids, 21, NULL, 0, &err) == 0);
+    const float gamma = s.state.linear[0].gamma[0];
+    CHECK_MSG(gamma > 0.0f && gamma < 1.0f, "gamma %g inside a mini-batch", (double)gamma);
+    CHECK(p.state.linear[0].gamma == NULL);
+    uint8_t *buf, *pbuf;
+    size_t len, plen;
+    CHECK(state_save_memory(&s.state, g, &buf, &len, &err) == 0);
+    CHECK(state_save_memory(&p.state, plain, &pbuf, &plen, &err) == 0);
+    SafeTensors st;
+    CHECK(safetensors_parse(buf, len, "g", &st, &err) == 0);
+    CHECK(safetensors_find(&st, "layers.1.ttt.gamma") != NULL);
+    safetensors_free(&st);
+    CHECK(safetensors_parse(pbuf, plen, "p", &st, &err) == 0);
+    CHECK(safetensors_find(&st, "layers.0.ttt.gamma") == NULL);
+    safetensors_free(&st);
+    /* round trip: a fresh session given the state continues exactly as the original */
+    Session r;
+    CHECK(session_init(&r, g, &err) == 0);
+    CHECK(state_load_memory(&r.state, g, buf, len, "g.state", &err) == 0);
+    CHECK(r.state.linear[0].gamma[0] == gamma);
+    const int V = g->cfg.vocab_size;
+    float *a = malloc((size_t)V * sizeof(float)), *b = malloc((size_t)V * sizeof(float));
+    int32_t more[3] = {7, 8, 9};
+    CHECK(session_forward(&s, more, 3, a, 0, &err) == 0 && session_forward(&r, more, 3, b, 0, &err) == 0);
+    CHECK(memcmp(a, b, (size_t)V * sizeof(float)) == 0);
+    /* the gate-less model's file does not load into the gated model (another model), and
+     * a gated file whose gamma is cut out is refused naming the tensor */
+    CHECK(state_load_memory(&r.state, g, pbuf, plen, "p.state", &err) != 0);
+    StWriter w;
+    st_writer_init(&w);
+    CHECK(safetensors_parse(buf, len, "g", &st, &err) == 0);
+    for (int i = 0; i < st.count; i++)
+        if (strcmp(st.tensors[i].name, "layers.1.ttt.gamma") != 0)
+            CHECK(st_writer_add(&w, st.tensors[i].name, st.tensors[i].dtype, st.tensors[i].ndim, st.tensors[i].shape,
+                                st.tensors[i].data, &err) == 0);
+    const char *keys[] = {"format", "version", "ttt_variant", "model_fingerprint", "token_count"};
+    for (int i = 0; i < 5; i++) CHECK(st_writer_meta(&w, keys[i], safetensors_meta(&st, keys[i]), &err) == 0);
+    uint8_t *cut;
+    size_t cut_len;
+    CHECK(st_writer_to_memory(&w, 0, 8, &cut, &cut_len, &err) == 0);
+    st_writer_free(&w);
+    safetensors_free(&st);
+    CHECK(state_load_memory(&r.state, g, cut, cut_len, "cut.state", &err) != 0);
+    CHECK_ERR_CONTAINS(&err, "layers.1.ttt.gamma");
+    free(cut);
+    free(a);
+    free(b);
+    free(buf);
+    free(pbuf);
+    session_free(&s);
+    session_free(&p);
+    session_free(&r);
+    model_free(g);
+    model_free(plain);
+}
+
 int main(void) {
-    check_variant(TTT_LINEAR);
-    check_variant(TTT_SEED);
+    check_variant(TTT_LINEAR, 0);
+    check_variant(TTT_LINEAR, 1);
+    check_variant(TTT_SEED, 0);
+    check_gamma();
     check_other_model();
     remove("state_model.bitt");
     remove("state.bin");

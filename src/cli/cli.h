@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "../api/bitt.h"
+#include "../model/config.h"
 #include "args.h"
 
 int cmd_init(int argc, char **argv);
@@ -33,6 +34,11 @@ int cli_is_bitt_path(const char *path);
  * into argv. Returns -1 after printing an error (a flag with no value). */
 int cli_take_multi(const char *cmd, const char *name, int *argc, char **argv, const char ***values,
                    int *n_values);
+/* --forget-gate on|off of a new model (model_flags.c): the default (flag not
+ * seen) is on for linear without a fixed state_decay. Returns 0, or 1 after
+ * printing the error. */
+int cli_forget_gate(const char *cmd, const char *value, int value_seen, TttVariant variant, float state_decay,
+                    int *forget_gate);
 /* "1.2 MB"-style size into out. */
 void cli_format_bytes(char *out, size_t size, double bytes);
 

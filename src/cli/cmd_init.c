@@ -6,7 +6,7 @@
 #include "cli.h"
 
 int cmd_init(int argc, char **argv) {
-    const char *out = NULL, *tokenizer = NULL, *variant = "linear";
+    const char *out = NULL, *tokenizer = NULL, *variant = "linear", *forget_gate = "on";
     int dim = 256, layers = 8, heads = 0, vocab = 16384, intermediate = 0, mini_batch = 16;
     int packed = 0, no_act_quant = 0;
     uint64_t seed = 1;
@@ -24,6 +24,8 @@ int cmd_init(int argc, char **argv) {
         {"no-act-quant", FLAG_BOOL, &no_act_quant, "keep activations in float (act_quant none)", 0},
         {"state-decay", FLAG_FLOAT, &state_decay, "TTT-Linear bounded memory, in (0, 1]; 1 (default) is SPEC 1.2 "
                                                   "(docs/TTT_MEMORY.md)", 0},
+        {"forget-gate", FLAG_STRING, &forget_gate, "on or off: the learned forget gate of the linear mixer's memory "
+                                                   "(SPEC 1.2.1; default on for linear, off with --state-decay < 1)", 0},
         {"seed", FLAG_U64, &seed, "random seed (default 1)", 0},
         {"packed", FLAG_BOOL, &packed, "write .bitt v2 (2-bit ternary, f16 embeddings)", 0},
     };
@@ -51,6 +53,10 @@ int cmd_init(int argc, char **argv) {
     cfg.mini_batch = mini_batch;
     if (no_act_quant) cfg.act_quant = 0;
     cfg.state_decay = state_decay;
+    if (cli_forget_gate("init", forget_gate, args_seen(&cmd, "forget-gate"), v, state_decay, &cfg.forget_gate) != 0) {
+        tokenizer_free(tok);
+        return 1;
+    }
     if (config_validate(&cfg, "bitt init", &err) != 0) {
         tokenizer_free(tok);
         return cli_fail("init", "%s", err.message);
@@ -64,10 +70,10 @@ int cmd_init(int argc, char **argv) {
         model_free(m);
         return cli_fail("init", "%s", err.message);
     }
-    fprintf(stderr, "wrote %s: %s, %lld parameters, D=%d L=%d H=%d V=%d, variant %s\n", out,
+    fprintf(stderr, "wrote %s: %s, %lld parameters, D=%d L=%d H=%d V=%d, variant %s%s\n", out,
             bitt_file ? (packed ? ".bitt v2" : ".bitt v1") : "checkpoint directory",
             (long long)m->n_values, cfg.hidden_dim, cfg.num_layers, cfg.num_heads, cfg.vocab_size,
-            ttt_variant_name(cfg.variant));
+            ttt_variant_name(cfg.variant), cfg.forget_gate ? " with the forget gate" : "");
     model_free(m);
     return 0;
 }

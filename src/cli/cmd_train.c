@@ -90,7 +90,7 @@ static void on_event(void *ctx, const TrainEvent *ev) {
 int cmd_train(int argc, char **argv) {
     TrainOptions o;
     train_options_default(&o);
-    const char *variant = "linear", *ttt = NULL, *device = "auto";
+    const char *variant = "linear", *ttt = NULL, *device = "auto", *forget_gate = "on";
     int steps = (int)o.steps, warmup = (int)o.warmup, save_interval = (int)o.save_interval;
     int eval_interval = (int)o.eval_interval, no_act_quant = 0, log_interval = 10;
     int carry = 0, no_carry = 0, val_tokens = (int)o.val_tokens;
@@ -106,6 +106,8 @@ int cmd_train(int argc, char **argv) {
         {"base-lr", FLAG_FLOAT, &o.base_lr, "TTT-Linear inner step scale base_lr (default 1.0)", 0},
         {"state-decay", FLAG_FLOAT, &o.state_decay, "TTT-Linear bounded memory: after each mini-batch W <- W0 + d (W - W0), "
                                                     "d in (0, 1]; 1 (default) is SPEC 1.2 (docs/TTT_MEMORY.md)", 0},
+        {"forget-gate", FLAG_STRING, &forget_gate, "on or off: the learned forget gate of the linear mixer's memory "
+                                                   "(SPEC 1.2.1; default on for linear, off with --state-decay < 1)", 0},
         {"variant", FLAG_STRING, &variant, "mixer: linear (default), seed or none", 0},
         {"ttt", FLAG_STRING, &ttt, "same as --variant", 0},
         {"no-act-quant", FLAG_BOOL, &no_act_quant, "float activations in the BitLinears (act_quant none)", 0},
@@ -151,14 +153,29 @@ int cmd_train(int argc, char **argv) {
     if (ttt) variant = ttt;
     if (ttt_variant_parse(variant, &o.variant) != 0)
         return cli_fail("train", "--variant: unknown TTT variant '%s' (linear, seed or none)", variant);
+    if (!o.resume && cli_forget_gate("train", forget_gate, args_seen(&cmd, "forget-gate"), o.variant,
+                                     o.state_decay > 0 ? o.state_decay : 1.0f, &o.forget_gate) != 0)
+        return 1;
     if (o.resume) {
-        static const char *const fixed[] = {"dim", "layers", "heads", "mini-batch", "base-lr", "state-decay", "variant", "ttt", "no-act-quant",
-                                            "context", "batch", "lr", "warmup", "min-lr", "weight-decay", "clip", "seed",
-                                            "carry-state", "no-carry-state", "state-reset"};
+        /* flags naming the run's settings may be given again (the same command line + --resume);
+         * the trainer refuses a changed value */
+        static const struct { const char *flag; unsigned bit; } fixed[] = {
+            {"dim", TRAIN_GIVEN_DIM}, {"layers", TRAIN_GIVEN_LAYERS}, {"heads", TRAIN_GIVEN_HEADS},
+            {"mini-batch", TRAIN_GIVEN_MINI_BATCH}, {"base-lr", TRAIN_GIVEN_BASE_LR},
+            {"state-decay", TRAIN_GIVEN_STATE_DECAY}, {"forget-gate", TRAIN_GIVEN_FORGET_GATE},
+            {"variant", TRAIN_GIVEN_VARIANT}, {"ttt", TRAIN_GIVEN_VARIANT}, {"no-act-quant", TRAIN_GIVEN_ACT_QUANT},
+            {"context", TRAIN_GIVEN_CONTEXT}, {"batch", TRAIN_GIVEN_BATCH}, {"lr", TRAIN_GIVEN_LR},
+            {"warmup", TRAIN_GIVEN_WARMUP}, {"min-lr", TRAIN_GIVEN_MIN_LR}, {"weight-decay", TRAIN_GIVEN_WEIGHT_DECAY},
+            {"clip", TRAIN_GIVEN_CLIP}, {"seed", TRAIN_GIVEN_SEED}, {"carry-state", TRAIN_GIVEN_CARRY_STATE},
+            {"no-carry-state", TRAIN_GIVEN_CARRY_STATE}, {"state-reset", TRAIN_GIVEN_STATE_RESET}};
         for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
-            if (args_seen(&cmd, fixed[i]))
-                return cli_fail("train", "--%s cannot change when resuming: the run's settings come from %s/checkpoint/state.json",
-                                fixed[i], o.out_dir);
+            if (args_seen(&cmd, fixed[i].flag)) o.given |= fixed[i].bit;
+        if (args_seen(&cmd, "forget-gate")) {
+            if (strcmp(forget_gate, "on") != 0 && strcmp(forget_gate, "off") != 0)
+                return cli_fail("train", "--forget-gate takes on or off (got '%s')", forget_gate);
+            o.forget_gate = strcmp(forget_gate, "on") == 0;
+        }
+        if (!args_seen(&cmd, "state-decay")) o.state_decay = 1.0f;
         o.steps = args_seen(&cmd, "steps") ? steps : 0;
         /* the run's own unless given again */
         if (!args_seen(&cmd, "save-interval")) save_interval = -1;

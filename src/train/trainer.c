@@ -152,6 +152,7 @@ static int setup_new(Trainer *tr, BittError *err) {
     if (o->mini_batch > 0) cfg.mini_batch = o->mini_batch;
     if (o->base_lr > 0) cfg.base_lr = o->base_lr;
     if (o->state_decay > 0) cfg.state_decay = o->state_decay;
+    cfg.forget_gate = o->forget_gate;
     cfg.act_quant = o->act_quant;
     if (config_validate(&cfg, "bitt train", err) != 0) { tokenizer_free(tok); return -1; }
     tr->m = model_alloc(&cfg, tok, err);
@@ -185,6 +186,60 @@ static int setup_new(Trainer *tr, BittError *err) {
     return 0;
 }
 
+/* A resumed run keeps its settings: those named again must be the run's own. */
+static int check_resume_settings(const Trainer *tr, BittError *err) {
+    const TrainOptions *o = tr->o;
+    const ModelConfig *c = &tr->m->cfg;
+    const TrainState *st = &tr->st;
+    const unsigned g = o->given;
+    const char *fail = NULL;
+    char mine[64] = "", theirs[64] = "";
+#define SAME_INT(bit, flag, a, b)                                                 \
+    if (!fail && (g & (bit)) && (long long)(a) != (long long)(b)) {                \
+        fail = flag;                                                                \
+        snprintf(mine, sizeof mine, "%lld", (long long)(a));                         \
+        snprintf(theirs, sizeof theirs, "%lld", (long long)(b));                     \
+    }
+#define SAME_FLOAT(bit, flag, a, b)                                               \
+    if (!fail && (g & (bit)) && (float)(a) != (float)(b)) {                        \
+        fail = flag;                                                                \
+        snprintf(mine, sizeof mine, "%g", (double)(a));                              \
+        snprintf(theirs, sizeof theirs, "%g", (double)(b));                          \
+    }
+#define SAME_WORD(bit, flag, a, b)                                                \
+    if (!fail && (g & (bit)) && strcmp((a), (b)) != 0) {                           \
+        fail = flag;                                                                \
+        snprintf(mine, sizeof mine, "%s", (a));                                      \
+        snprintf(theirs, sizeof theirs, "%s", (b));                                  \
+    }
+    SAME_INT(TRAIN_GIVEN_DIM, "dim", o->dim, c->hidden_dim)
+    SAME_INT(TRAIN_GIVEN_LAYERS, "layers", o->layers, c->num_layers)
+    SAME_INT(TRAIN_GIVEN_HEADS, "heads", o->heads, c->num_heads)
+    SAME_INT(TRAIN_GIVEN_MINI_BATCH, "mini-batch", o->mini_batch, c->mini_batch)
+    SAME_FLOAT(TRAIN_GIVEN_BASE_LR, "base-lr", o->base_lr, c->base_lr)
+    SAME_FLOAT(TRAIN_GIVEN_STATE_DECAY, "state-decay", o->state_decay, c->state_decay)
+    SAME_WORD(TRAIN_GIVEN_FORGET_GATE, "forget-gate", o->forget_gate ? "on" : "off", c->forget_gate ? "on" : "off")
+    SAME_WORD(TRAIN_GIVEN_VARIANT, "variant", ttt_variant_name(o->variant), ttt_variant_name(c->variant))
+    SAME_WORD(TRAIN_GIVEN_ACT_QUANT, "no-act-quant", o->act_quant ? "int8" : "none", c->act_quant ? "int8" : "none")
+    SAME_INT(TRAIN_GIVEN_CONTEXT, "context", o->context, st->context)
+    SAME_INT(TRAIN_GIVEN_BATCH, "batch", o->batch, st->batch)
+    SAME_FLOAT(TRAIN_GIVEN_LR, "lr", o->lr, st->lr)
+    SAME_INT(TRAIN_GIVEN_WARMUP, "warmup", o->warmup, st->warmup)
+    SAME_FLOAT(TRAIN_GIVEN_MIN_LR, "min-lr", o->min_lr, st->min_lr)
+    SAME_FLOAT(TRAIN_GIVEN_WEIGHT_DECAY, "weight-decay", o->weight_decay, st->weight_decay)
+    SAME_FLOAT(TRAIN_GIVEN_CLIP, "clip", o->clip, st->clip)
+    SAME_INT(TRAIN_GIVEN_SEED, "seed", o->seed, st->seed)
+    SAME_WORD(TRAIN_GIVEN_CARRY_STATE, "carry-state", o->carry_state ? "on" : "off", st->carry_state ? "on" : "off")
+    SAME_FLOAT(TRAIN_GIVEN_STATE_RESET, "state-reset", o->state_reset, st->state_reset)
+#undef SAME_INT
+#undef SAME_FLOAT
+#undef SAME_WORD
+    if (fail)
+        return bitt_fail(err, "--%s %s differs from the run's %s: a resumed run keeps its settings (%s/checkpoint); "
+                              "leave the flag out or give the run's value", fail, mine, theirs, o->out_dir);
+    return 0;
+}
+
 static int setup_resume(Trainer *tr, BittError *err) {
     const TrainOptions *o = tr->o;
     int have = train_ckpt_recover(o->out_dir, err);
@@ -192,6 +247,7 @@ static int setup_resume(Trainer *tr, BittError *err) {
     if (!have) return bitt_fail(err, "%s: no checkpoint to resume (no %s/checkpoint)", o->out_dir, o->out_dir);
     tr->m = train_ckpt_load(o->out_dir, tr->be, &tr->tm, &tr->opt, &tr->st, err);
     if (!tr->m) return -1;
+    if (check_resume_settings(tr, err) != 0) return -1;
     tr->have_tm = tr->have_opt = 1;
     TrainState *st = &tr->st;
     if (o->steps > 0) st->total_steps = o->steps;

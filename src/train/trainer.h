@@ -33,12 +33,26 @@ typedef struct TrainEvent {
     const char *text;
 } TrainEvent;
 
+/* The run settings a resumed run keeps: a bit set in TrainOptions.given says
+ * the caller named it (e.g. the run's own command line given again); its
+ * value must then equal the run's, or resuming is an error. */
+enum {
+    TRAIN_GIVEN_DIM = 1u << 0, TRAIN_GIVEN_LAYERS = 1u << 1, TRAIN_GIVEN_HEADS = 1u << 2,
+    TRAIN_GIVEN_MINI_BATCH = 1u << 3, TRAIN_GIVEN_BASE_LR = 1u << 4, TRAIN_GIVEN_STATE_DECAY = 1u << 5,
+    TRAIN_GIVEN_FORGET_GATE = 1u << 6, TRAIN_GIVEN_VARIANT = 1u << 7, TRAIN_GIVEN_ACT_QUANT = 1u << 8,
+    TRAIN_GIVEN_CONTEXT = 1u << 9, TRAIN_GIVEN_BATCH = 1u << 10, TRAIN_GIVEN_LR = 1u << 11,
+    TRAIN_GIVEN_WARMUP = 1u << 12, TRAIN_GIVEN_MIN_LR = 1u << 13, TRAIN_GIVEN_WEIGHT_DECAY = 1u << 14,
+    TRAIN_GIVEN_CLIP = 1u << 15, TRAIN_GIVEN_SEED = 1u << 16, TRAIN_GIVEN_CARRY_STATE = 1u << 17,
+    TRAIN_GIVEN_STATE_RESET = 1u << 18
+};
+
 typedef struct TrainOptions {
     const char *data_path, *val_path, *tokenizer_path, *out_dir; /* data, val: a resumed run's own if NULL */
     /* model (new runs) */
     int dim, layers, heads, mini_batch, act_quant;
     float base_lr;           /* TTT-Linear inner step scale (0: the default 1.0) */
     float state_decay;       /* TTT-Linear memory decay toward W0 (0: the default 1.0, none) */
+    int forget_gate;         /* TTT-Linear: the learned forget gate of SPEC 1.2.1 (1 or 0) */
     TttVariant variant;
     /* run (new runs; a resumed run takes them from its checkpoint) */
     int context, batch;
@@ -53,6 +67,7 @@ typedef struct TrainOptions {
     int64_t val_tokens;      /* one-pass validation over the first N tokens (default 16384, 0 off; -1: the run's own) */
     int threads;             /* 0: all cores */
     int resume;
+    unsigned given;          /* with resume: TRAIN_GIVEN_* of the settings named (checked against the run's) */
     volatile sig_atomic_t *stop;       /* set (e.g. by SIGINT): save and return */
     void (*on_event)(void *ctx, const TrainEvent *ev);
     void *event_ctx;

@@ -108,6 +108,29 @@ run_ok "$BITT" init --out seedp.bitt "${SMALL[@]}" --variant seed --packed
 run_ok "$BITT" inspect seedp.bitt --json
 jcheck out 'd["bitt_version"] == 2 and d["config"]["ttt_variant"] == "seed"'
 
+# --- the forget gate (SPEC 1.2.1): on by default for linear, off on request,
+# never for the other mixers, off (and not combinable) with a fixed decay
+run_ok "$BITT" init --out gate.bitt "${SMALL[@]}"
+run_ok "$BITT" inspect gate.bitt --json
+jcheck out 'd["config"]["forget_gate"] is True'
+jcheck out 'sum(t["name"].endswith(".ttt.forget.weight") or t["name"].endswith(".ttt.forget.bias") for t in d["tensors"]) == 2 * d["config"]["num_layers"]'
+run_ok "$BITT" init --out nogate.bitt "${SMALL[@]}" --forget-gate off
+run_ok "$BITT" inspect nogate.bitt --json
+jcheck out '"forget_gate" not in d["config"] and not any(".forget." in t["name"] for t in d["tensors"])'
+run_ok "$BITT" init --out decay.bitt "${SMALL[@]}" --state-decay 0.9
+run_ok "$BITT" inspect decay.bitt --json
+jcheck out '"forget_gate" not in d["config"] and abs(d["config"]["state_decay"] - 0.9) < 1e-7'
+run_ok "$BITT" init --out seedg.bitt "${SMALL[@]}" --variant seed
+run_ok "$BITT" inspect seedg.bitt --json
+jcheck out '"forget_gate" not in d["config"]'
+run_ok "$BITT" init --out gate2.bitt "${SMALL[@]}" --packed
+run_ok "$BITT" generate --model gate2.bitt --prompt "Hello there" --max-tokens 6 --temp 0 --json
+jcheck out '0 <= d["tokens"] <= 6'
+expect_fail "gate with a fixed decay" 'not combined' "$BITT" init --out gd.bitt "${SMALL[@]}" --forget-gate on --state-decay 0.9
+expect_fail "gate on the seed mixer" 'linear' "$BITT" init --out gs.bitt "${SMALL[@]}" --variant seed --forget-gate on
+expect_fail "gate neither on nor off" 'on or off' "$BITT" init --out gx.bitt "${SMALL[@]}" --forget-gate yes
+[[ ! -e gd.bitt && ! -e gs.bitt && ! -e gx.bitt ]] || fail "a refused --forget-gate left a file behind"
+
 # --- --tokenizer: vocabulary taken from a tokenizer.json --------------------------
 run_ok "$BITT" init --out v300 --dim 64 --layers 1 --vocab 300
 run_ok "$BITT" init --out fromtok.bitt --dim 64 --layers 1 --tokenizer v300/tokenizer.json

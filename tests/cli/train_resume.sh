@@ -126,15 +126,19 @@ grep -q '"step": 1,' N/checkpoint/state.json || fail "NaN: expected the good che
 # bad uses
 expect_fail "existing run" "already holds a training run" "$BITT" train "${ARGS[@]}" --out A
 expect_fail "resume nothing" "no checkpoint" "$BITT" train --out empty --resume
-expect_fail "change dim" "cannot change when resuming" "$BITT" train --out A --resume --dim 64
-expect_fail "change carry" "cannot change when resuming" "$BITT" train --out A --resume --no-carry-state
+expect_fail "change dim" "--dim 64 differs from the run's 32" "$BITT" train --out A --resume --dim 64
+expect_fail "change carry" "--carry-state off differs from the run's on" "$BITT" train --out A --resume --no-carry-state
+expect_fail "change lr" "--lr 0.001 differs" "$BITT" train "${ARGS[@]}" --lr 1e-3 --out A --resume
+# the run's own command line given again with --resume is fine (here: it is complete)
+run_ok "$BITT" train "${ARGS[@]}" --out A --resume
+grep -q "nothing to do" err || fail "resume with the run's own flags: expected 'nothing to do'"
 expect_fail "context vs mini-batch" "multiple of the TTT mini-batch" "$BITT" train "${ARGS[@]}" --context 30 --out G
 expect_fail "device cuda" "no CUDA" "$BITT" train "${ARGS[@]}" --out D --device cuda
 run_ok "$BITT" tokenizer train --input val.txt --vocab 280 --out tok2.json
 expect_fail "other tokenizer" "fingerprint|tokenizer" "$BITT" train "${ARGS[@]}" --tokenizer tok2.json --out E
 expect_fail "missing data" "cannot be read|missing" "$BITT" train --data nope.bin --tokenizer tok.json --out F
 expect_fail "bad base-lr" "base-lr" "$BITT" train "${ARGS[@]}" --base-lr -1 --out H
-expect_fail "change base-lr" "cannot change when resuming" "$BITT" train --out A --resume --base-lr 0.5
+expect_fail "change base-lr" "--base-lr 0.5 differs" "$BITT" train --out A --resume --base-lr 0.5
 
 # --base-lr reaches the model's config (and so the checkpoint and the .bitt file)
 run_ok "$BITT" train "${ARGS[@]}" --steps 2 --base-lr 0.25 --out B25
@@ -146,7 +150,9 @@ jcheck out '"state_decay" not in d["config"]'
 # and the same model through the checkpoint and the packed .bitt
 expect_fail "bad state-decay" "state-decay" "$BITT" train "${ARGS[@]}" --state-decay 1.5 --out H
 expect_fail "zero state-decay" "state-decay" "$BITT" train "${ARGS[@]}" --state-decay 0 --out H
-expect_fail "change state-decay" "cannot change when resuming" "$BITT" train --out A --resume --state-decay 0.9
+expect_fail "change state-decay" "--state-decay 0.9 differs" "$BITT" train --out A --resume --state-decay 0.9
+expect_fail "gate with a fixed decay" "not combined" "$BITT" train "${ARGS[@]}" --state-decay 0.9 --forget-gate on --out H
+expect_fail "change forget-gate" "--forget-gate off differs from the run's on" "$BITT" train --out A --resume --forget-gate off
 run_ok "$BITT" train "${ARGS[@]}" --steps 2 --state-decay 0.9 --out SD
 run_ok "$BITT" convert SD/checkpoint sd.bitt --packed
 run_ok "$BITT" inspect sd.bitt --json

@@ -139,10 +139,8 @@ def make_model(tools, name, variant, act_quant, decay=1.0, gate=False, seed=1):
         cmd.append("--no-act-quant")
     if decay != 1.0:
         cmd += ["--state-decay", str(decay)]
-    if gate:
-        cmd.append("--forget-gate")
-    elif variant == "linear" and "--no-forget-gate" in tools.init_help:
-        cmd.append("--no-forget-gate")
+    if variant == "linear" and tools.has_gate:
+        cmd += ["--forget-gate", "on" if gate else "off"]
     run(cmd)
     with open(os.path.join(d, "config.json")) as f:
         got = bool(json.load(f).get("forget_gate", False))
@@ -159,8 +157,8 @@ def make_trained(tools):
            "--out", out, "--dim", str(DIM), "--layers", str(LAYERS), "--heads", str(HEADS), "--mini-batch", str(MB),
            "--context", "16", "--batch", "4", "--steps", "3", "--warmup", "1", "--lr", "1e-2", "--state-decay", "0.8",
            "--carry-state", "--threads", "1", "--val-tokens", "0", "--save-interval", "0", "--eval-interval", "0"]
-    if "--no-forget-gate" in run([tools.bitt, "train", "--help"]):
-        cmd.append("--no-forget-gate")
+    if "--forget-gate" in run([tools.bitt, "train", "--help"]):
+        cmd += ["--forget-gate", "off"]  # state_decay 0.8: the fixed decay, not the gate
     run(cmd)
     return os.path.join(out, "checkpoint")
 
