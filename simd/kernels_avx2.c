@@ -254,6 +254,8 @@ typedef struct F32Job {
     float *y;
 } F32Job;
 
+/* Rows in the summation order of kernels.h (matmul_f32): lanes 0-7 in a0,
+ * 8-15 in a1, blocks of 4 into lanes 0-3, mul then add (no FMA). */
 AVX2 static void f32_rows_job(void *ctx, int begin, int end, int worker) {
     (void)worker;
     const F32Job *j = ctx;
@@ -267,14 +269,16 @@ AVX2 static void f32_rows_job(void *ctx, int begin, int end, int worker) {
             __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
             int i = 0;
             for (; i + 16 <= cols; i += 16) {
-                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(row + i), _mm256_loadu_ps(xt + i), a0);
-                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(row + i + 8), _mm256_loadu_ps(xt + i + 8), a1);
+                a0 = _mm256_add_ps(a0, _mm256_mul_ps(_mm256_loadu_ps(row + i), _mm256_loadu_ps(xt + i)));
+                a1 = _mm256_add_ps(a1, _mm256_mul_ps(_mm256_loadu_ps(row + i + 8), _mm256_loadu_ps(xt + i + 8)));
             }
-            a0 = _mm256_add_ps(a0, a1);
-            __m128 s = _mm_add_ps(_mm256_castps256_ps128(a0), _mm256_extractf128_ps(a0, 1));
-            s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-            s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 0x55));
-            float sum = _mm_cvtss_f32(s);
+            __m128 l0 = _mm256_castps256_ps128(a0);
+            for (; i + 4 <= cols; i += 4) l0 = _mm_add_ps(l0, _mm_mul_ps(_mm_loadu_ps(row + i), _mm_loadu_ps(xt + i)));
+            /* v = (lanes 0-3 + 4-7) + (8-11 + 12-15), then (v0 + v2) + (v1 + v3) */
+            const __m128 v = _mm_add_ps(_mm_add_ps(l0, _mm256_extractf128_ps(a0, 1)),
+                                        _mm_add_ps(_mm256_castps256_ps128(a1), _mm256_extractf128_ps(a1, 1)));
+            const __m128 s = _mm_add_ps(v, _mm_movehl_ps(v, v));
+            float sum = _mm_cvtss_f32(s) + _mm_cvtss_f32(_mm_shuffle_ps(s, s, 0x55));
             for (; i < cols; i++) sum += row[i] * xt[i];
             y[(size_t)t * rows + o] = sum;
         }

@@ -17,8 +17,9 @@
  * The float kernels keep the summation order of the scalar reference where
  * the result feeds the int8 quantiser (rmsnorm: the sum of squares stays
  * sequential, the scaling is vectorised and bit-identical); matmul_f32
- * (lm_head, the TTT lr projection) goes row by row (one read stream) in
- * 4 x 4 lanes, within rounding of the reference. The TTT inner loops (src/model/ttt_linear.c, ttt_math.h) are
+ * (lm_head, the TTT gates) goes row by row (one read stream) in 4 x 4
+ * lanes, in the summation order that kernels.h fixes for every backend
+ * (the same bits as the reference). The TTT inner loops (src/model/ttt_linear.c, ttt_math.h) are
  * element-wise loops that the compiler vectorises to f32x4 under -msimd128,
  * the same way the x86 build compiles them for AVX2 (target_clones.h). */
 #if defined(__wasm_simd128__)

@@ -40,7 +40,14 @@ typedef struct Kernels {
     /* Per-row int8 quantisation (SPEC 1.1): xq = clamp(round(x * s), -127, 127),
      * s = 127 / max(max|x|, 1e-5); returns s. */
     float (*quantize_row_i8)(const float *x, int n, int8_t *xq);
-    /* y[t, o] = sum_i W[o, i] * x[t, i]; W: rows x cols float. */
+    /* y[t, o] = sum_i W[o, i] * x[t, i]; W: rows x cols float. Every backend
+     * sums in the same order, so all give the same bits (the result feeds the
+     * int8 quantiser through the TTT gates, where a last-bit difference can
+     * flip a rounding): 16 lanes, lane k taking i = k, k + 16, ... over whole
+     * blocks of 16; then whole blocks of 4 into lanes 0-3; then
+     * v[k] = (lane[k] + lane[k+4]) + (lane[k+8] + lane[k+12]), k = 0..3, and
+     * sum = (v[0] + v[2]) + (v[1] + v[3]); then the last cols % 4 one by
+     * one. Products and sums are separate roundings (no FMA). */
     void (*matmul_f32)(const float *W, int rows, int cols, const float *x, int T, float *y);
     /* acc[t, o] = sum_i w[o, i] * xq[t, i], exact int32 (Int8Matrix). */
     void (*int8_matmul)(const Int8Matrix *w, const int8_t *xq, int T, int32_t *acc);

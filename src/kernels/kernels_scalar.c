@@ -45,16 +45,26 @@ static float scalar_quantize_row_i8(const float *x, int n, int8_t *xq) {
     return s;
 }
 
+/* The dot product in the summation order of kernels.h (matmul_f32). */
+static float dot_f32(const float *a, const float *b, int n) {
+    float lane[16] = {0};
+    int i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int k = 0; k < 16; k++) lane[k] += a[i + k] * b[i + k];
+    for (; i + 4 <= n; i += 4)
+        for (int k = 0; k < 4; k++) lane[k] += a[i + k] * b[i + k];
+    float v[4];
+    for (int k = 0; k < 4; k++) v[k] = (lane[k] + lane[k + 4]) + (lane[k + 8] + lane[k + 12]);
+    float sum = (v[0] + v[2]) + (v[1] + v[3]);
+    for (; i < n; i++) sum += a[i] * b[i];
+    return sum;
+}
+
 static void scalar_matmul_f32(const float *W, int rows, int cols, const float *x, int T,
                               float *y) {
     for (int t = 0; t < T; t++) {
         const float *xt = x + (size_t)t * cols;
-        for (int o = 0; o < rows; o++) {
-            const float *row = W + (size_t)o * cols;
-            float sum = 0.0f;
-            for (int i = 0; i < cols; i++) sum += row[i] * xt[i];
-            y[(size_t)t * rows + o] = sum;
-        }
+        for (int o = 0; o < rows; o++) y[(size_t)t * rows + o] = dot_f32(W + (size_t)o * cols, xt, cols);
     }
 }
 

@@ -69,6 +69,7 @@ export const MODEL_SPECS = [
   { name: 'v2-linear', args: ['--dim', '128', '--layers', '3', '--vocab', '3000', '--seed', '4', '--packed'] },
   { name: 'v2-linear-decay', args: ['--dim', '128', '--layers', '2', '--vocab', '1800', '--seed', '6', '--mini-batch', '8',
     '--state-decay', '0.8', '--packed'] },
+  { name: 'v1-linear-nogate', args: ['--dim', '128', '--layers', '2', '--vocab', '2000', '--seed', '3', '--forget-gate', 'off'] },
   { name: 'v2-seed', args: ['--dim', '128', '--layers', '2', '--vocab', '1500', '--seed', '5', '--variant', 'seed', '--packed'] },
 ];
 
