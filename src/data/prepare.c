@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "../tokenizer/story_split.h"
+#include "../util/grow.h"
 #include "text_chunks.h"
 #include "token_file.h"
 
@@ -15,8 +16,23 @@ static double now_seconds(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* Where encoded stories go: a token file, or ids in memory. */
+typedef struct IdSink {
+    TokenWriter *w;
+    int32_t *ids;
+    size_t n, cap;
+} IdSink;
+
+static int sink_write(IdSink *s, const int32_t *ids, size_t n, BittError *err) {
+    if (s->w) return token_writer_write(s->w, ids, n, err);
+    if (grow_array(&s->ids, &s->cap, s->n + n, sizeof *s->ids) != 0) return bitt_fail(err, "out of memory");
+    memcpy(s->ids + s->n, ids, n * sizeof *ids);
+    s->n += n;
+    return 0;
+}
+
 /* Encodes the stories of one chunk. */
-static int encode_chunk(const Tokenizer *tok, int32_t eos, const char *text, size_t len, TokenWriter *w,
+static int encode_chunk(const Tokenizer *tok, int32_t eos, const char *text, size_t len, IdSink *w,
                         PrepareStats *st, BittError *err) {
     size_t pos = 0, start, story_len;
     while (story_next(text, len, &pos, &start, &story_len)) {
@@ -25,7 +41,7 @@ static int encode_chunk(const Tokenizer *tok, int32_t eos, const char *text, siz
         double t0 = now_seconds();
         if (tokenizer_encode(tok, text + start, story_len, &ids, &n, err)) return -1;
         st->encode_seconds += now_seconds() - t0;
-        if (token_writer_write(w, ids, n, err) || token_writer_write(w, &eos, 1, err)) {
+        if (sink_write(w, ids, n, err) || sink_write(w, &eos, 1, err)) {
             free(ids);
             return -1;
         }
@@ -65,7 +81,8 @@ int prepare_token_file(const Tokenizer *tok, const char *tokenizer_path, const c
         int rc;
         if (text_chunks_open(&r, inputs[i], 0, err)) goto fail;
         while ((rc = text_chunks_next(&r, &text, &len, err)) == 1) {
-            if (encode_chunk(tok, eos, text, len, w, stats, err)) {
+            IdSink sink = {w, NULL, 0, 0};
+            if (encode_chunk(tok, eos, text, len, &sink, stats, err)) {
                 bitt_fail_prefix(err, inputs[i]);
                 rc = -1;
                 break;
@@ -98,4 +115,26 @@ fail:
     token_writer_abort(w);
     free(w);
     return -1;
+}
+
+int prepare_encode_text(const Tokenizer *tok, const char *text, size_t len, int32_t **ids, size_t *n,
+                        PrepareStats *stats, BittError *err) {
+    const int32_t eos = tokenizer_token_id(tok, "</s>");
+    memset(stats, 0, sizeof *stats);
+    *ids = NULL;
+    *n = 0;
+    if (eos < 0) return bitt_fail(err, "the tokenizer has no </s> token to end each story with");
+    IdSink sink = {NULL, NULL, 0, 0};
+    if (encode_chunk(tok, eos, text, len, &sink, stats, err) != 0) {
+        free(sink.ids);
+        return -1;
+    }
+    if (!stats->n_documents) {
+        free(sink.ids);
+        return bitt_fail(err, "no text to encode (empty, or only <|endoftext|> separators)");
+    }
+    stats->input_bytes = len;
+    *ids = sink.ids;
+    *n = sink.n;
+    return 0;
 }

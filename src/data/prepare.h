@@ -32,4 +32,11 @@ int prepare_token_file(const Tokenizer *tok, const char *tokenizer_path, const c
                        const char *out_path, PrepareProgressFn progress, void *progress_ctx, PrepareStats *stats,
                        BittError *err);
 
+/* Encodes one text in memory the same way: every story followed by </s>
+ * (the ids `bitt prepare` would write for it). *ids is malloc'd (caller
+ * frees); stats counts tokens, story bytes and stories. A text without any
+ * story is an error. */
+int prepare_encode_text(const Tokenizer *tok, const char *text, size_t len, int32_t **ids, size_t *n,
+                        PrepareStats *stats, BittError *err);
+
 #endif

@@ -3,13 +3,14 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../formats/json.h"
 #include "../util/fileio.h"
+#include "../util/grow.h"
+#include "../util/svg_chart.h"
 
 static char *join(const char *dir, const char *name) {
     size_t n = strlen(dir) + strlen(name) + 2;
@@ -18,15 +19,9 @@ static char *join(const char *dir, const char *name) {
     return p;
 }
 
-static int push(TrainPoint **a, size_t *n, size_t *cap, int64_t step, double v) {
-    if (*n == *cap) {
-        size_t c = *cap ? *cap * 2 : 1024;
-        TrainPoint *p = realloc(*a, c * sizeof *p);
-        if (!p) return -1;
-        *a = p;
-        *cap = c;
-    }
-    (*a)[(*n)++] = (TrainPoint){step, v};
+static int push(TrainSeries *s, int64_t step, double v) {
+    if (grow_array(&s->p, &s->cap, s->n + 1, sizeof *s->p) != 0) return -1;
+    s->p[s->n++] = (TrainPoint){step, v};
     return 0;
 }
 
@@ -49,12 +44,20 @@ static int reload(TrainLog *log, int64_t keep_until, char **kept, size_t *kept_l
             JsonDoc *doc = json_parse((const char *)buf + at, end - at, log->metrics_path, NULL);
             const JsonValue *r = doc ? json_doc_root(doc) : NULL;
             int64_t step;
-            double loss, val;
+            double loss, val, stream;
             if (r && json_get_int(r, "step", 0, INT64_MAX, &step) && step <= keep_until) {
                 memcpy(out + o, buf + at, end + 1 - at);
                 o += end + 1 - at;
-                if (json_get_number(r, "loss", &loss)) push(&log->loss, &log->n_loss, &log->cap_loss, step, loss);
-                if (json_get_number(r, "val_loss", &val)) push(&log->val, &log->n_val, &log->cap_val, step, val);
+                int bad = 0;
+                if (json_get_number(r, "loss", &loss)) bad |= push(&log->loss, step, loss);
+                if (json_get_number(r, "val_loss", &val)) bad |= push(&log->val, step, val);
+                if (json_get_number(r, "val_stream_loss", &stream)) bad |= push(&log->val_stream, step, stream);
+                if (bad) {
+                    json_doc_free(doc);
+                    free(buf);
+                    free(out);
+                    return bitt_fail(err, "out of memory");
+                }
             }
             json_doc_free(doc);
         }
@@ -96,8 +99,9 @@ void train_log_close(TrainLog *log) {
     if (log->f) fclose(log->f);
     free(log->metrics_path);
     free(log->svg_path);
-    free(log->loss);
-    free(log->val);
+    free(log->loss.p);
+    free(log->val.p);
+    free(log->val_stream.p);
     memset(log, 0, sizeof *log);
 }
 
@@ -109,7 +113,7 @@ static int line_done(TrainLog *log, BittError *err) {
 
 int train_log_step(TrainLog *log, int64_t step, double loss, double lr, double tok_s, BittError *err) {
     fprintf(log->f, "{\"step\":%lld,\"loss\":%.9g,\"lr\":%.9g,\"tok_s\":%.1f}\n", (long long)step, loss, lr, tok_s);
-    if (push(&log->loss, &log->n_loss, &log->cap_loss, step, loss) != 0) return bitt_fail(err, "out of memory");
+    if (push(&log->loss, step, loss) != 0) return bitt_fail(err, "out of memory");
     return line_done(log, err);
 }
 
@@ -119,135 +123,57 @@ int train_log_eval(TrainLog *log, int64_t step, double val_loss, double val_bpb,
     if (!isnan(stream_loss))
         fprintf(log->f, ",\"val_stream_loss\":%.9g,\"val_stream_bpb\":%.9g", stream_loss, stream_bpb);
     fputs("}\n", log->f);
-    if (push(&log->val, &log->n_val, &log->cap_val, step, val_loss) != 0) return bitt_fail(err, "out of memory");
+    if (push(&log->val, step, val_loss) != 0 || (!isnan(stream_loss) && push(&log->val_stream, step, stream_loss) != 0))
+        return bitt_fail(err, "out of memory");
     return line_done(log, err);
 }
 
 /* ---- the plot ---- */
 
-typedef struct Buf {
-    char *p;
-    size_t len, cap;
-    int failed;
-} Buf;
-
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void bprintf(Buf *b, const char *fmt, ...) {
-    if (b->failed) return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) { b->failed = 1; return; }
-        if (b->p && b->len + (size_t)n < b->cap) { b->len += (size_t)n; return; }
-        size_t cap = (b->cap ? b->cap * 2 : 8192) + (size_t)n;
-        char *p = realloc(b->p, cap);
-        if (!p) { b->failed = 1; return; }
-        b->p = p;
-        b->cap = cap;
+void train_smooth_centred(const double *v, size_t n, size_t h, double *out) {
+    for (size_t i = 0; i < n; i++) {
+        const size_t a = i > h ? i - h : 0, b = i + h < n ? i + h : n - 1;
+        double sum = 0;
+        size_t k = 0;
+        for (size_t j = a; j <= b; j++)
+            if (isfinite(v[j])) {
+                sum += v[j];
+                k++;
+            }
+        out[i] = k ? sum / (double)k : NAN;
     }
 }
 
-/* A "nice" tick step (1, 2, 5 x 10^k) for about n ticks over span. */
-static double nice_step(double span, int n) {
-    double raw = span / n, mag = pow(10.0, floor(log10(raw)));
-    double r = raw / mag;
-    return (r < 1.5 ? 1 : r < 3.5 ? 2 : r < 7.5 ? 5 : 10) * mag;
+/* Steps and values of a series as two arrays (x, y: n each, malloc'd). */
+static int unzip(const TrainSeries *s, double **x, double **y) {
+    *x = malloc((s->n ? s->n : 1) * sizeof **x);
+    *y = malloc((s->n ? s->n : 1) * sizeof **y);
+    if (!*x || !*y) return -1;
+    for (size_t i = 0; i < s->n; i++) {
+        (*x)[i] = (double)s->p[i].step;
+        (*y)[i] = s->p[i].value;
+    }
+    return 0;
 }
-
-#define PW 800
-#define PH 450
-#define ML 70
-#define MR 20
-#define MT 40
-#define MB 50
 
 int train_log_plot(const TrainLog *log, const char *title, BittError *err) {
-    double xmax = 1, ymin = INFINITY, ymax = -INFINITY;
-    for (size_t i = 0; i < log->n_loss; i++) {
-        if (log->loss[i].step > xmax) xmax = (double)log->loss[i].step;
-        if (isfinite(log->loss[i].value)) {
-            ymin = fmin(ymin, log->loss[i].value);
-            ymax = fmax(ymax, log->loss[i].value);
-        }
+    double *lx = NULL, *ly = NULL, *sm = NULL, *vx = NULL, *vy = NULL, *sx = NULL, *sy = NULL;
+    int rc = -1;
+    if (unzip(&log->loss, &lx, &ly) == 0 && unzip(&log->val, &vx, &vy) == 0 &&
+        unzip(&log->val_stream, &sx, &sy) == 0 && (sm = malloc((log->loss.n ? log->loss.n : 1) * sizeof *sm))) {
+        /* a window of about 1/40 of the run on each side: no lag, unlike an exponential average */
+        train_smooth_centred(ly, log->loss.n, log->loss.n / 40, sm);
+        const SvgSeries series[4] = {
+            {"train loss", "#a9c4ec", 1, 0, 0, lx, ly, log->loss.n},
+            {"train loss (centred average)", "#1f5fbf", 2, 0, 0, lx, sm, log->loss.n},
+            {"validation loss (windows)", "#d9531e", 2, 1, 0, vx, vy, log->val.n},
+            {"validation loss (one pass, state carried)", "#2a9d3a", 2, 1, 1, sx, sy, log->val_stream.n},
+        };
+        const SvgChart chart = {title, "step", "loss (nats/token)", 0, series, log->val_stream.n ? 4 : 3};
+        rc = svg_chart_write(&chart, log->svg_path, err);
+    } else {
+        bitt_fail(err, "%s: out of memory", log->svg_path);
     }
-    for (size_t i = 0; i < log->n_val; i++) {
-        if (log->val[i].step > xmax) xmax = (double)log->val[i].step;
-        ymin = fmin(ymin, log->val[i].value);
-        ymax = fmax(ymax, log->val[i].value);
-    }
-    if (!isfinite(ymin)) { ymin = 0; ymax = 1; }
-    if (ymax - ymin < 1e-6) { ymin -= 0.5; ymax += 0.5; }
-    const double ystep = nice_step(ymax - ymin, 6), xstep = nice_step(xmax, 8);
-    ymin = floor(ymin / ystep) * ystep;
-    ymax = ceil(ymax / ystep) * ystep;
-    const double pw = PW - ML - MR, ph = PH - MT - MB;
-#define X(s) (ML + (double)(s) / xmax * pw)
-#define Y(v) (MT + (ymax - (v)) / (ymax - ymin) * ph)
-    Buf b = {0};
-    bprintf(&b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-                "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
-            PW, PH, PW, PH);
-    bprintf(&b, "<text x=\"%d\" y=\"24\" font-size=\"15\">", ML);
-    for (const char *c = title; *c; c++) { /* escape the title */
-        if (*c == '<') bprintf(&b, "&lt;");
-        else if (*c == '&') bprintf(&b, "&amp;");
-        else if (*c == '>') bprintf(&b, "&gt;");
-        else bprintf(&b, "%c", *c);
-    }
-    bprintf(&b, "</text>\n");
-    for (double y = ymin; y <= ymax + ystep * 0.01; y += ystep) {
-        bprintf(&b, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
-                    "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n",
-                ML, PW - MR, Y(y), Y(y), ML - 6, Y(y) + 4, y);
-    }
-    for (double x = 0; x <= xmax + xstep * 0.01; x += xstep)
-        bprintf(&b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"#eee\"/>"
-                    "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%g</text>\n",
-                X(x), X(x), MT, PH - MB, X(x), PH - MB + 16, x);
-    bprintf(&b, "<rect x=\"%d\" y=\"%d\" width=\"%.0f\" height=\"%.0f\" fill=\"none\" stroke=\"#444\"/>\n", ML, MT, pw, ph);
-    bprintf(&b, "<text x=\"%.0f\" y=\"%d\" text-anchor=\"middle\">step</text>\n", ML + pw / 2, PH - 12);
-    bprintf(&b, "<text x=\"16\" y=\"%.0f\" transform=\"rotate(-90 16 %.0f)\" text-anchor=\"middle\">loss (nats/token)</text>\n",
-            MT + ph / 2, MT + ph / 2);
-    /* raw training loss, then an exponential moving average over it */
-    for (int pass = 0; pass < 2; pass++) {
-        if (!log->n_loss) break;
-        bprintf(&b, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"%s\" points=\"",
-                pass ? "#1f5fbf" : "#a9c4ec", pass ? "2" : "1");
-        double ema = log->loss[0].value;
-        const double alpha = log->n_loss > 50 ? 20.0 / (double)log->n_loss : 0.5;
-        for (size_t i = 0; i < log->n_loss; i++) {
-            double v = log->loss[i].value;
-            if (!isfinite(v)) continue;
-            ema = i ? (1 - alpha) * ema + alpha * v : v;
-            bprintf(&b, "%.1f,%.1f ", X(log->loss[i].step), Y(pass ? ema : v));
-        }
-        bprintf(&b, "\"/>\n");
-    }
-    if (log->n_val) {
-        bprintf(&b, "<polyline fill=\"none\" stroke=\"#d9531e\" stroke-width=\"2\" points=\"");
-        for (size_t i = 0; i < log->n_val; i++) bprintf(&b, "%.1f,%.1f ", X(log->val[i].step), Y(log->val[i].value));
-        bprintf(&b, "\"/>\n");
-        for (size_t i = 0; i < log->n_val; i++)
-            bprintf(&b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#d9531e\"/>\n", X(log->val[i].step), Y(log->val[i].value));
-    }
-    const int lx = PW - MR - 190, ly = MT + 14;
-    bprintf(&b, "<rect x=\"%d\" y=\"%d\" width=\"180\" height=\"58\" fill=\"white\" stroke=\"#ccc\"/>\n", lx - 6, ly - 12);
-    bprintf(&b, "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"#a9c4ec\"/><text x=\"%d\" y=\"%d\">train loss</text>\n",
-            lx, lx + 24, ly, ly, lx + 30, ly + 4);
-    bprintf(&b, "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"#1f5fbf\" stroke-width=\"2\"/><text x=\"%d\" y=\"%d\">train loss (smoothed)</text>\n",
-            lx, lx + 24, ly + 16, ly + 16, lx + 30, ly + 20);
-    bprintf(&b, "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"#d9531e\" stroke-width=\"2\"/><text x=\"%d\" y=\"%d\">validation loss</text>\n",
-            lx, lx + 24, ly + 32, ly + 32, lx + 30, ly + 36);
-    bprintf(&b, "</svg>\n");
-#undef X
-#undef Y
-    if (b.failed) { free(b.p); return bitt_fail(err, "%s: out of memory", log->svg_path); }
-    const void *parts[1] = {b.p};
-    int rc = file_write_atomic(log->svg_path, parts, &b.len, 1, err);
-    free(b.p);
+    free(lx); free(ly); free(sm); free(vx); free(vy); free(sx); free(sy);
     return rc;
 }

@@ -1,0 +1,103 @@
+/* repeat.c: the repeated-story measurement (see repeat.h). */
+#include "repeat.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../tokenizer/story_split.h"
+#include "../util/grow.h"
+#include "score.h"
+
+typedef struct Story {
+    int32_t *ids;
+    size_t n;
+} Story;
+
+int eval_repeat(const Model *m, const char *text, size_t len, const int32_t *gaps, int n_gaps, int trials,
+                RepeatResult *out, BittError *err) {
+    const int32_t eos = tokenizer_token_id(m->tok, "</s>");
+    int32_t *nl_ids = NULL;
+    size_t nl_n = 0;
+    if (eos < 0) return bitt_fail(err, "the model's tokenizer has no </s>");
+    if (tokenizer_encode(m->tok, "\n", 1, &nl_ids, &nl_n, err) != 0) return -1;
+    Story *st = NULL;
+    size_t n_st = 0, cap = 0, pos = 0, start, slen;
+    int rc = 0;
+    while (!rc && story_next(text, len, &pos, &start, &slen)) {
+        if (grow_array(&st, &cap, n_st + 1, sizeof *st) != 0) {
+            rc = bitt_fail(err, "out of memory");
+            break;
+        }
+        if (tokenizer_encode(m->tok, text + start, slen, &st[n_st].ids, &st[n_st].n, err) != 0) rc = -1;
+        else n_st++;
+    }
+    if (!rc && n_st < 2) rc = bitt_fail(err, "the text needs at least 2 stories (separated by <|endoftext|>)");
+    Session s;
+    int have_s = !rc && session_init(&s, m, err) == 0;
+    if (!rc && !have_s) rc = -1;
+    int32_t *seq = NULL;
+    double *nll = NULL;
+    size_t seq_cap = 0, nll_cap = 0;
+    for (int g = 0; g < n_gaps && !rc; g++) {
+        RepeatResult *r = &out[g];
+        memset(r, 0, sizeof *r);
+        r->gap = gaps[g];
+        double first = 0, second = 0;
+        size_t tokens = 0;
+        for (int t = 0; t < trials && !rc; t++) {
+            const size_t a = (size_t)t * n_st / (size_t)trials; /* spread over the file */
+            const Story *A = &st[a];
+            if (A->n < 2) continue;
+            size_t n = 0;
+            const size_t need = 1 + 2 * A->n + 2 * nl_n + (size_t)gaps[g];
+            if (grow_array(&seq, &seq_cap, need, sizeof *seq) != 0 || grow_array(&nll, &nll_cap, need, sizeof *nll)) {
+                rc = bitt_fail(err, "out of memory");
+                break;
+            }
+            seq[n++] = eos;
+            const size_t first_at = n;
+            memcpy(seq + n, A->ids, A->n * sizeof *seq);
+            n += A->n;
+            memcpy(seq + n, nl_ids, nl_n * sizeof *seq);
+            n += nl_n;
+            if (gaps[g] > 0) { /* N tokens of the stories after A, joined by newlines */
+                size_t got = 0;
+                for (size_t k = 1; got < (size_t)gaps[g]; k++) {
+                    const Story *F = &st[(a + k) % n_st];
+                    if (k % n_st == 0) continue; /* never A itself */
+                    for (size_t i = 0; i < F->n && got < (size_t)gaps[g]; i++) seq[n + got++] = F->ids[i];
+                    for (size_t i = 0; i < nl_n && got < (size_t)gaps[g]; i++) seq[n + got++] = nl_ids[i];
+                }
+                n += got;
+                memcpy(seq + n, nl_ids, nl_n * sizeof *seq);
+                n += nl_n;
+            }
+            const size_t second_at = n;
+            memcpy(seq + n, A->ids, A->n * sizeof *seq);
+            n += A->n;
+            session_reset(&s);
+            if (eval_score_tokens(&s, seq, n, nll, NULL, err) != 0) {
+                rc = -1;
+                break;
+            }
+            /* A's tokens after its first: seq[at + i] is predicted by nll[at + i - 1] */
+            for (size_t i = 1; i < A->n; i++) {
+                first += nll[first_at + i - 1];
+                second += nll[second_at + i - 1];
+            }
+            tokens += A->n - 1;
+            r->trials++;
+        }
+        if (tokens) {
+            r->first = first / (double)tokens;
+            r->second = second / (double)tokens;
+        }
+    }
+    if (have_s) session_free(&s);
+    for (size_t i = 0; i < n_st; i++) free(st[i].ids);
+    free(st);
+    free(seq);
+    free(nll);
+    free(nl_ids);
+    return rc;
+}

@@ -1,0 +1,23 @@
+/* repeat.h: the "repeated story after a gap" measurement on real text: a
+ * story A, then N tokens of the stories that follow it in the file, then A
+ * again, read from a fresh memory; the loss on A's second copy against its
+ * first says how much of A the memory kept across N tokens. The pieces are
+ * joined by a newline, not </s> (a model that resets its memory at a
+ * document boundary should not be penalised for that). Trials take the
+ * file's stories in a fixed spread, the same for every gap. */
+#ifndef BITT_EVAL_REPEAT_H
+#define BITT_EVAL_REPEAT_H
+
+#include "../model/model.h"
+
+typedef struct RepeatResult {
+    int32_t gap;
+    int trials;
+    double first, second;     /* mean nll on A's tokens (after its first), first and second copy */
+} RepeatResult;
+
+/* stories: the file's text (separated by <|endoftext|>). out: n_gaps results. */
+int eval_repeat(const Model *m, const char *text, size_t len, const int32_t *gaps, int n_gaps, int trials,
+                RepeatResult *out, BittError *err);
+
+#endif
