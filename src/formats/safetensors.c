@@ -1,6 +1,7 @@
 /* safetensors.c: the safetensors reader (in place, bounds-checked) and writer. */
 #include "safetensors.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,24 @@ static uint64_t read_u64_le(const uint8_t *p) {
     return v;
 }
 
-/* Parses one tensor entry of the header. */
+/* Integers a double holds exactly: header numbers above this are refused. */
+#define ST_MAX_EXACT 9007199254740992.0 /* 2^53 */
+
+/* Reads a header number that must be a non-negative integer <= max. The
+ * double is range-checked before it is converted (converting one outside
+ * the range of the integer type is undefined behaviour). */
+static int header_uint(const JsonValue *v, uint64_t max, uint64_t *out) {
+    if (!v || v->type != JSON_NUMBER) return -1;
+    const double x = v->u.number;
+    if (!(x >= 0.0 && x <= ST_MAX_EXACT) || x != floor(x)) return -1;
+    const uint64_t u = (uint64_t)x;
+    if (u > max) return -1;
+    *out = u;
+    return 0;
+}
+
+/* Parses one tensor entry of the header: dtype, shape and data_offsets are
+ * checked against the data section (data_len bytes) before any is used. */
 static int parse_entry(const JsonMember *m, const uint8_t *data, size_t data_len,
                        const char *source, StTensor *t, BittError *err) {
     const JsonValue *v = &m->value;
@@ -47,28 +65,30 @@ static int parse_entry(const JsonMember *m, const uint8_t *data, size_t data_len
     uint64_t elems = 1;
     for (int i = 0; i < t->ndim; i++) {
         const JsonValue *d = &shape->u.array.items[i];
-        if (d->type != JSON_NUMBER || d->u.number < 0 || d->u.number > 4e12 ||
-            d->u.number != (double)(int64_t)d->u.number)
-            return bitt_fail(err, "%s: tensor '%s': bad shape entry", source, m->key);
-        t->shape[i] = (int64_t)d->u.number;
-        if (t->shape[i] && elems > UINT64_MAX / 16 / (uint64_t)t->shape[i])
+        uint64_t n;
+        if (header_uint(d, (uint64_t)INT64_MAX, &n) != 0)
+            return bitt_fail(err, "%s: tensor '%s': bad shape entry %d (must be an integer in 0..2^53)",
+                             source, m->key, i);
+        t->shape[i] = (int64_t)n;
+        if (n && elems > UINT64_MAX / 16 / n)
             return bitt_fail(err, "%s: tensor '%s': shape too large", source, m->key);
-        elems *= (uint64_t)t->shape[i];
+        elems *= n;
     }
     const JsonValue *offs = json_get_typed(v, "data_offsets", JSON_ARRAY);
     if (!offs || offs->u.array.count != 2)
         return bitt_fail(err, "%s: tensor '%s': data_offsets must be [begin, end]", source, m->key);
-    double b = offs->u.array.items[0].type == JSON_NUMBER ? offs->u.array.items[0].u.number : -1;
-    double e = offs->u.array.items[1].type == JSON_NUMBER ? offs->u.array.items[1].u.number : -1;
-    if (b < 0 || e < b || b != (double)(uint64_t)b || e != (double)(uint64_t)e)
-        return bitt_fail(err, "%s: tensor '%s': bad data_offsets", source, m->key);
-    if (e > (double)data_len)
-        return bitt_fail(err, "%s: tensor '%s': data_offsets [%.0f, %.0f] past the end of the data (%zu bytes); file truncated?",
-                         source, m->key, b, e, data_len);
-    uint64_t nbytes = elems * dtype_sizes[t->dtype];
-    if ((uint64_t)(e - b) != nbytes)
-        return bitt_fail(err, "%s: tensor '%s': %.0f data bytes do not match dtype %s and shape (%llu bytes)",
-                         source, m->key, e - b, dt, (unsigned long long)nbytes);
+    const JsonValue *bv = &offs->u.array.items[0], *ev = &offs->u.array.items[1];
+    uint64_t b, e;
+    if (header_uint(bv, UINT64_MAX, &b) != 0 || header_uint(ev, UINT64_MAX, &e) != 0 || e < b)
+        return bitt_fail(err, "%s: tensor '%s': bad data_offsets (they must be integers begin <= end)",
+                         source, m->key);
+    if (e > (uint64_t)data_len)
+        return bitt_fail(err, "%s: tensor '%s': data_offsets [%llu, %llu] past the end of the data (%zu bytes); file truncated?",
+                         source, m->key, (unsigned long long)b, (unsigned long long)e, data_len);
+    const uint64_t nbytes = elems * dtype_sizes[t->dtype];
+    if (e - b != nbytes)
+        return bitt_fail(err, "%s: tensor '%s': %llu data bytes do not match dtype %s and shape (%llu bytes)",
+                         source, m->key, (unsigned long long)(e - b), dt, (unsigned long long)nbytes);
     t->data = data + (size_t)b;
     t->nbytes = (size_t)nbytes;
     return 0;
