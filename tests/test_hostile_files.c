@@ -27,6 +27,12 @@
 #define TIME_LIMIT 2.0
 #endif
 
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 /* ---- safetensors ---- */
 
 /* A safetensors buffer of exactly the right size (ASan sees any over-read):
@@ -76,6 +82,89 @@ static void test_header_numbers(void) {
     st_expect("{\"a\":{\"dtype\":\"U8\",\"shape\":[-0.0],\"data_offsets\":[0,0]}}", 0, NULL); /* -0 is 0 */
 }
 
+/* issue 23.7: layouts the reference safetensors library refuses (overlap,
+ * gap, trailing bytes) are refused; this project's own files still load. */
+static void test_layouts(void) {
+    /* issue 23.7: the tensors, sorted by offset, must tile the data exactly */
+    st_expect("{" U8("a", 4, 0, 4) "," U8("b", 4, 2, 6) "}", 6, "overlaps");
+    st_expect("{" U8("a", 2, 0, 2) "," U8("b", 2, 4, 6) "}", 6, "gap");
+    st_expect("{" U8("a", 2, 2, 4) "}", 4, "gap");
+    st_expect("{" U8("a", 2, 0, 2) "}", 4, "after the last");
+    st_expect("{}", 3, "after the last");
+    st_expect("{" U8("a", 2, 0, 2) "," U8("b", 2, 0, 2) "}", 2, "overlaps");
+    /* accepted, as by the reference: any header order, empty tensors anywhere, nothing at all */
+    st_expect("{" U8("b", 2, 2, 4) "," U8("a", 2, 0, 2) "}", 4, NULL);
+    st_expect("{" U8("e", 0, 0, 0) "," U8("a", 2, 0, 2) "," U8("f", 0, 2, 2) "," U8("g", 0, 2, 2) "}", 2, NULL);
+    st_expect("{}", 0, NULL);
+    st_expect("{\"__metadata__\":{\"k\":\"v\"},\"__metadata__\":{\"k\":\"w\"}}", 0, "__metadata__");
+
+    /* the project's own files keep loading: .bitt v1 (8-byte aligned) and v2,
+     * whose 64-byte alignment is padding of spaces in the JSON header */
+    BittError err;
+    Model *m = make_random_model(300, 64, 2, TTT_LINEAR, 1, 16, 3);
+    CHECK(m != NULL);
+    if (!m) return;
+    for (int version = 1; version <= 2; version++) {
+        uint8_t *buf;
+        size_t len;
+        CHECK(model_save_bitt_memory(m, version, &buf, &len, &err) == 0);
+        uint64_t h = 0, n = 0;
+        for (int i = 11; i >= 4; i--) h = (h << 8) | buf[i];
+        for (int i = 7; i >= 0; i--) n = (n << 8) | buf[12 + h + (size_t)i];
+        const size_t data_start = 12 + (size_t)h + 8 + (size_t)n;
+        CHECK_MSG(data_start % (version == 2 ? 64 : 8) == 0, "v%d data at %zu", version, data_start);
+        size_t k = data_start;
+        while (k > 12 + h + 8 && buf[k - 1] == ' ') k--;
+        CHECK(buf[k - 1] == '}'); /* the padding is spaces after the header's JSON, not a gap in the data */
+        SafeTensors st;
+        CHECK_MSG(safetensors_parse(buf + 12 + h, len - 12 - (size_t)h, "own.bitt", &st, &err) == 0, "%s",
+                  err.message);
+        safetensors_free(&st);
+        Model *back = model_load_bitt_memory(buf, len, "own.bitt", 0, &err);
+        CHECK_MSG(back != NULL && back->fingerprint == m->fingerprint, "v%d: %s", version, back ? "" : err.message);
+        model_free(back);
+        free(buf);
+    }
+    model_free(m);
+}
+
+/* 100,000 tensors: duplicate names are found in O(n log n) (they were
+ * compared pairwise), lookups are a binary search. */
+static void test_many_tensors(void) {
+    enum { N = 100000 };
+    char *header = malloc((size_t)N * 96 + 128), *p = header;
+    p += sprintf(p, "{");
+    for (int i = 0; i < N; i++)
+        p += sprintf(p, "%s\"tensor.%d\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[%d,%d]}", i ? "," : "", i, i, i + 1);
+    char *end = p;
+    for (int dup = 0; dup < 2; dup++) {
+        p = end;
+        if (dup) p += sprintf(p, ",\"tensor.77\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[%d,%d]}", N, N);
+        sprintf(p, "}");
+        size_t len;
+        uint8_t *buf = st_make(header, N, &len);
+        SafeTensors st;
+        BittError err;
+        const double t0 = now();
+        const int rc = safetensors_parse(buf, len, "many.safetensors", &st, &err);
+        const double secs = now() - t0;
+        CHECK_MSG(secs < TIME_LIMIT, "parsing %d tensors took %.2f s", N, secs);
+        if (dup) {
+            CHECK(rc != 0);
+            CHECK_ERR_CONTAINS(&err, "'tensor.77' appears twice");
+        } else {
+            CHECK_MSG(rc == 0, "%s", err.message);
+            if (rc == 0) {
+                const StTensor *t = safetensors_find(&st, "tensor.99999");
+                CHECK(t && t->data == buf + len - 1 && safetensors_find(&st, "tensor.100000") == NULL);
+                safetensors_free(&st);
+            }
+        }
+        free(buf);
+    }
+    free(header);
+}
+
 /* ---- .bitt files ---- */
 
 /* ---- state files ---- */
@@ -84,6 +173,8 @@ static void test_header_numbers(void) {
 int main(int argc, char **argv) {
     static const struct { const char *name; void (*fn)(void); } tests[] = {
         {"test_header_numbers", test_header_numbers},
+        {"test_layouts", test_layouts},
+        {"test_many_tensors", test_many_tensors},
     };
     for (size_t i = 0; i < sizeof tests / sizeof *tests; i++)
         if (argc < 2 || strcmp(argv[1], tests[i].name) == 0) tests[i].fn();
