@@ -167,7 +167,155 @@ static void test_many_tensors(void) {
 
 /* ---- .bitt files ---- */
 
+/* Where tensor name's data is in a .bitt buffer (NULL if absent). */
+static uint8_t *tensor_in(uint8_t *buf, size_t len, const char *name) {
+    uint64_t h = 0;
+    for (int i = 11; i >= 4; i--) h = (h << 8) | buf[i];
+    SafeTensors st;
+    BittError err;
+    if (safetensors_parse(buf + 12 + h, len - 12 - (size_t)h, "x", &st, &err) != 0) return NULL;
+    const StTensor *t = safetensors_find(&st, name);
+    uint8_t *data = t ? (uint8_t *)t->data : NULL;
+    safetensors_free(&st);
+    return data;
+}
+
+static void expect_load_error(const uint8_t *buf, size_t len, const char *needle1, const char *needle2) {
+    BittError err = {{0}};
+    uint8_t *c = malloc(len);
+    memcpy(c, buf, len);
+    Model *m = model_load_bitt_memory(c, len, "bad.bitt", 0, &err);
+    CHECK_MSG(m == NULL, "loaded although \"%s\" was expected", needle1);
+    model_free(m);
+    CHECK_MSG(strstr(err.message, "bad.bitt") && strstr(err.message, needle1) &&
+                  (!needle2 || strstr(err.message, needle2)),
+              "\"%s\" lacks \"%s\" / \"%s\"", err.message, needle1, needle2 ? needle2 : "");
+    free(c);
+}
+
+/* issue 22.2: NaN or infinity in any float tensor of a .bitt is refused,
+ * naming the tensor and the element. */
+static void test_nonfinite_weights(void) {
+    /* issue 22.2: only BitLinear latents were checked; NaN in the other
+     * tensors loaded and reached the sampler */
+    BittError err;
+    Model *m = make_random_model(300, 64, 2, TTT_LINEAR, 1, 16, 3);
+    CHECK(m != NULL);
+    if (!m) return;
+    uint8_t *v1, *v2, *t;
+    size_t n1, n2;
+    CHECK(model_save_bitt_memory(m, 1, &v1, &n1, &err) == 0);
+    CHECK(model_save_bitt_memory(m, 2, &v2, &n2, &err) == 0);
+    model_free(m);
+    const float nan = NAN, inf = INFINITY;
+    uint8_t *c = malloc(n1);
+    memcpy(c, v1, n1);
+    CHECK((t = tensor_in(c, n1, "norm_f.weight")) != NULL);
+    if (t) memcpy(t + 4 * 5, &nan, 4);
+    expect_load_error(c, n1, "'norm_f.weight'", "NaN at element 5");
+    memcpy(c, v1, n1);
+    CHECK((t = tensor_in(c, n1, "lm_head.weight")) != NULL);
+    if (t) memcpy(t, &inf, 4);
+    expect_load_error(c, n1, "'lm_head.weight'", "infinity");
+    memcpy(c, v1, n1);
+    CHECK((t = tensor_in(c, n1, "layers.1.ttt.W0")) != NULL);
+    if (t) memcpy(t + 40, &nan, 4);
+    expect_load_error(c, n1, "'layers.1.ttt.W0'", "NaN");
+    memcpy(c, v1, n1);
+    CHECK((t = tensor_in(c, n1, "layers.0.mlp.up_proj.weight")) != NULL); /* a BitLinear latent, as before */
+    if (t) memcpy(t + 8, &inf, 4);
+    expect_load_error(c, n1, "'layers.0.mlp.up_proj.weight'", "infinity");
+    free(c);
+    c = malloc(n2);
+    memcpy(c, v2, n2);
+    CHECK((t = tensor_in(c, n2, "embed.weight")) != NULL); /* F16 in v2: 0x7C00 is +inf */
+    if (t) { t[6] = 0x00; t[7] = 0x7C; }
+    expect_load_error(c, n2, "'embed.weight'", "infinity at element 3");
+    free(c);
+    free(v1);
+    free(v2);
+}
+
 /* ---- state files ---- */
+
+/* The state file buf with token_count set to count and, when patch is
+ * given, element 0 of that tensor set to value. */
+static uint8_t *rewrite_state(const uint8_t *buf, size_t len, const char *count, const char *patch, float value,
+                              size_t *out_len) {
+    SafeTensors st;
+    BittError err;
+    if (safetensors_parse(buf, len, "s", &st, &err) != 0) return NULL;
+    StWriter w;
+    st_writer_init(&w);
+    const JsonValue *meta = st.metadata;
+    for (size_t i = 0; meta && i < meta->u.object.count; i++) {
+        const JsonMember *mm = &meta->u.object.members[i];
+        st_writer_meta(&w, mm->key, strcmp(mm->key, "token_count") == 0 ? count : mm->value.u.string.ptr, &err);
+    }
+    for (int i = 0; i < st.count; i++) {
+        const StTensor *t = &st.tensors[i];
+        if (patch && strcmp(t->name, patch) == 0) {
+            uint8_t *copy = malloc(t->nbytes);
+            memcpy(copy, t->data, t->nbytes);
+            memcpy(copy, &value, 4);
+            st_writer_add_owned(&w, t->name, t->dtype, t->ndim, t->shape, copy, &err);
+        } else {
+            st_writer_add(&w, t->name, t->dtype, t->ndim, t->shape, t->data, &err);
+        }
+    }
+    uint8_t *out = NULL;
+    if (st_writer_to_memory(&w, 0, 8, &out, out_len, &err) != 0) out = NULL;
+    st_writer_free(&w);
+    safetensors_free(&st);
+    return out;
+}
+
+static int state_loads(Session *s, const Model *m, const uint8_t *buf, size_t len, const char *count,
+                       const char *patch, float value, BittError *err) {
+    size_t n;
+    uint8_t *c = rewrite_state(buf, len, count, patch, value, &n);
+    if (!c) return bitt_fail(err, "rewrite failed");
+    const int rc = state_load_memory(&s->state, m, c, n, "x.state", err);
+    free(c);
+    return rc;
+}
+
+/* A model, a session that has read 15 tokens (position 15 of mini-batch 16)
+ * and its saved state; 0 on success. */
+static int state_setup(Model **m, Session *s, uint8_t **buf, size_t *len) {
+    BittError err;
+    int32_t ids[15];
+    *m = make_random_model(300, 64, 2, TTT_LINEAR, 1, 16, 4);
+    if (!*m) return -1;
+    make_ids(ids, 15, 300, 1);
+    if (session_init(s, *m, &err) != 0 || session_forward(s, ids, 15, NULL, 0, &err) != 0 ||
+        state_save_memory(&s->state, *m, buf, len, &err) != 0) {
+        fprintf(stderr, "%s\n", err.message);
+        return -1;
+    }
+    return 0;
+}
+
+/* issue 23.1: NaN / infinity in a state file (the final hidden row fed the sampler) */
+static void test_state_nonfinite(void) {
+    BittError err;
+    Model *m;
+    Session s;
+    uint8_t *buf;
+    size_t len;
+    CHECK(state_setup(&m, &s, &buf, &len) == 0);
+    if (!m) return;
+    CHECK_MSG(state_loads(&s, m, buf, len, "15", NULL, 0, &err) == 0, "%s", err.message);
+    CHECK(state_loads(&s, m, buf, len, "15", "final_hidden", INFINITY, &err) != 0);
+    CHECK_ERR_CONTAINS(&err, "'final_hidden' holds infinity");
+    CHECK(state_loads(&s, m, buf, len, "15", "layers.0.ttt.Ws", NAN, &err) != 0);
+    CHECK_ERR_CONTAINS(&err, "'layers.0.ttt.Ws' holds NaN");
+    CHECK(state_loads(&s, m, buf, len, "15", "layers.1.ttt.A", -INFINITY, &err) != 0);
+    CHECK_ERR_CONTAINS(&err, "x.state");
+    free(buf);
+    session_free(&s);
+    model_free(m);
+}
 
 /* With an argument, runs only the test of that name (e.g. to see one fail). */
 int main(int argc, char **argv) {
@@ -175,6 +323,8 @@ int main(int argc, char **argv) {
         {"test_header_numbers", test_header_numbers},
         {"test_layouts", test_layouts},
         {"test_many_tensors", test_many_tensors},
+        {"test_nonfinite_weights", test_nonfinite_weights},
+        {"test_state_nonfinite", test_state_nonfinite},
     };
     for (size_t i = 0; i < sizeof tests / sizeof *tests; i++)
         if (argc < 2 || strcmp(argv[1], tests[i].name) == 0) tests[i].fn();

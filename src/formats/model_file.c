@@ -51,11 +51,6 @@ static int load_bitlinear(const SafeTensors *st, const ParamRef *p, int keep_lat
         free(latent);
         return -1;
     }
-    for (size_t i = 0; i < param_count(p); i++)
-        if (!isfinite(latent[i])) {
-            free(latent);
-            return bitt_fail(err, "%s: tensor '%s' contains NaN or infinity", st->source, p->name);
-        }
     bitlinear_quantize_weights(latent, bl->q.rows, bl->q.cols, &bl->q);
     if (keep_latent) {
         free(bl->latent);

@@ -283,6 +283,9 @@ int safetensors_read_f32(const SafeTensors *st, const char *name, int ndim, cons
             uint16_t h = (uint16_t)(p[2 * i] | (p[2 * i + 1] << 8));
             out[i] = t->dtype == ST_F16 ? f16_to_f32(h) : bf16_to_f32(h);
         }
+        if (!isfinite(out[i]))
+            return bitt_fail(err, "%s: tensor '%s' holds %s at element %zu: weights and states must be finite",
+                             st->source, name, isnan(out[i]) ? "NaN" : "infinity", i);
     }
     return 0;
 }

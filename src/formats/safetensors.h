@@ -60,7 +60,9 @@ const char *safetensors_meta(const SafeTensors *st, const char *key);
 /* Finds a tensor and checks dtype and shape; error names source and tensor. */
 const StTensor *safetensors_expect(const SafeTensors *st, const char *name, StDtype dtype,
                                    int ndim, const int64_t *shape, BittError *err);
-/* Copies a float tensor of n elements (F32, F16 or BF16) into out as float32. */
+/* Copies a float tensor of n elements (F32, F16 or BF16) into out as float32.
+ * A NaN or infinity anywhere is an error naming the tensor and the element
+ * (out is then partly written): every float this project stores is finite. */
 int safetensors_read_f32(const SafeTensors *st, const char *name, int ndim, const int64_t *shape,
                          float *out, BittError *err);
 
