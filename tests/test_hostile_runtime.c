@@ -77,11 +77,73 @@ static void test_sampler_nonfinite(void) {
     CHECK(det_exp(NAN) == 0.0 && det_exp(-INFINITY) == 0.0 && det_exp(INFINITY) == 1.0);
 }
 
+/* The quantiser's definition, written out: NaN left out of max|x|, NaN -> 0. */
+static float reference_quantize(const float *x, int n, int8_t *q) {
+    float maxabs = 0.0f;
+    for (int i = 0; i < n; i++)
+        if (fabsf(x[i]) > maxabs) maxabs = fabsf(x[i]);
+    const float s = 127.0f / (maxabs > 1e-5f ? maxabs : 1e-5f);
+    for (int i = 0; i < n; i++) {
+        const float r = roundf(x[i] * s);
+        q[i] = isnan(r) ? 0 : r > 127.0f ? 127 : r < -127.0f ? -127 : (int8_t)r;
+    }
+    return s;
+}
+
+/* issue 23.1: every int8 quantiser on NaN, infinities and subnormals. */
+static void test_quantizers(void) {
+    const float nan = NAN, inf = INFINITY;
+    enum { N = 37 }; /* vector bodies of 4, 8 and 16 plus a tail */
+    float rows[5][N];
+    for (int r = 0; r < 5; r++)
+        for (int i = 0; i < N; i++) rows[r][i] = (float)((i * 7 + r * 3) % 11) - 5.0f;
+    rows[0][0] = nan;  /* NaN first: it must not take the lane's maximum with it */
+    rows[0][9] = 20.0f;
+    rows[1][3] = nan;  rows[1][30] = nan; rows[1][36] = nan; /* in the body and the tail */
+    rows[2][5] = inf;  /* s = 0: inf * 0 is NaN */
+    rows[3][20] = -inf; rows[3][21] = nan;
+    for (int i = 0; i < N; i++) rows[4][i] = nan;
+    for (int k = 0; kernels_built(k); k++) {
+        const Kernels *kn = kernels_built(k);
+        if (!kernels_by_name(kn->name)) continue; /* not on this CPU */
+        for (int r = 0; r < 5; r++) {
+            int8_t want[N], got[N];
+            const float s1 = reference_quantize(rows[r], N, want);
+            const float s2 = kn->quantize_row_i8(rows[r], N, got);
+            CHECK_MSG(s1 == s2 && memcmp(want, got, N) == 0, "%s: quantize row %d differs from the definition",
+                      kn->name, r);
+        }
+    }
+    /* BitLinear weights: a NaN latent quantises to 0 (no UB), the rest as usual */
+    float latent[8] = {nan, 0.5f, -0.5f, 0.01f, 1.0f, -1.0f, 0.0f, 0.3f};
+    int8_t w[8];
+    TernaryMatrix tm = {2, 4, w, 0.0f, NULL};
+    bitlinear_quantize_weights(latent, 2, 4, &tm);
+    CHECK(w[0] == 0);
+    latent[0] = 0.2f;
+    bitlinear_quantize_weights(latent, 2, 4, &tm);
+    CHECK(w[4] == 1 && w[5] == -1 && w[6] == 0);
+
+    /* the int8 lm_head: a row whose largest value is subnormal has scale 0 (was 0 / 0 -> int) */
+    BittError err;
+    Model *m = make_random_model(300, 32, 1, TTT_NONE, 1, 16, 5);
+    CHECK(m != NULL);
+    if (!m) return;
+    for (int i = 0; i < 32; i++) m->lm_head[i] = i == 3 ? 1e-45f : 0.0f;
+    CHECK(model_set_lm_head_int8(m, 1, &err) == 0);
+    CHECK(m->lm_head_i8 && m->lm_head_i8->row_scale[0] == 0.0f);
+    int zeros = 1;
+    for (int i = 0; i < 32; i++) zeros &= m->lm_head_i8->w[i] == 0;
+    CHECK(zeros);
+    model_free(m);
+}
+
 /* With an argument, runs only the test of that name (e.g. to see one fail). */
 int main(int argc, char **argv) {
     static const struct { const char *name; void (*fn)(void); } tests[] = {
         {"test_sampler_top_p", test_sampler_top_p},
         {"test_sampler_nonfinite", test_sampler_nonfinite},
+        {"test_quantizers", test_quantizers},
     };
     for (size_t i = 0; i < sizeof tests / sizeof *tests; i++)
         if (argc < 2 || strcmp(argv[1], tests[i].name) == 0) tests[i].fn();
