@@ -391,7 +391,10 @@ const Kernels *kernels_dense_f32(void) {
         dense_kernels.name = "dense-f32";
         dense_kernels.prepare_ternary = dense_prepare;
         dense_kernels.release_ternary = dense_release;
-        dense_kernels.ternary_matmul_i8 = NULL; /* float activations only */
+        /* Int8 activations (a model with act_quant int8 run with BITT_KERNELS=dense-f32 or
+         * bench --kernels dense-f32): the exact scalar product over the canonical int8
+         * weights, which every backend keeps next to its own layout. */
+        dense_kernels.ternary_matmul_i8 = kernels_scalar()->ternary_matmul_i8;
         dense_kernels.ternary_matmul_f32 = dense_ternary_matmul_f32;
     }
     return &dense_kernels;

@@ -138,12 +138,47 @@ static void test_quantizers(void) {
     model_free(m);
 }
 
+/* issue 23.5: every kernel set of the build fills every entry the engine
+ * calls; an int8-activation model runs through each (dense-f32 included). */
+static void test_kernel_tables(void) {
+    int n = 0;
+    for (int k = 0; kernels_built(k); k++, n++) {
+        const Kernels *kn = kernels_built(k);
+        CHECK_MSG(kn->name && kn->ternary_matmul_i8 && kn->ternary_matmul_f32 && kn->quantize_row_i8 &&
+                      kn->matmul_f32 && kn->int8_matmul && kn->rmsnorm,
+                  "kernel set %d (%s) leaves an entry NULL", k, kn->name ? kn->name : "?");
+    }
+    CHECK(n >= 1);
+    /* an int8-activation model through every kernel set this CPU runs: the same logits as scalar */
+    BittError err;
+    Model *m = make_random_model(300, 64, 1, TTT_LINEAR, 1, 16, 8);
+    CHECK(m != NULL);
+    if (!m) return;
+    int32_t ids[20];
+    make_ids(ids, 20, 300, 3);
+    float want[300], got[300];
+    Session s;
+    CHECK(model_use_kernels(m, kernels_scalar(), &err) == 0);
+    CHECK(session_init(&s, m, &err) == 0 && session_forward(&s, ids, 20, want, 0, &err) == 0);
+    session_free(&s);
+    for (int k = 0; kernels_built(k); k++) {
+        const Kernels *kn = kernels_by_name(kernels_built(k)->name);
+        if (!kn) continue;
+        CHECK(model_use_kernels(m, kn, &err) == 0);
+        CHECK(session_init(&s, m, &err) == 0 && session_forward(&s, ids, 20, got, 0, &err) == 0);
+        session_free(&s);
+        CHECK_MSG(rel_diff(want, got, 300) < 1e-4, "%s: int8 model logits differ", kn->name);
+    }
+    model_free(m);
+}
+
 /* With an argument, runs only the test of that name (e.g. to see one fail). */
 int main(int argc, char **argv) {
     static const struct { const char *name; void (*fn)(void); } tests[] = {
         {"test_sampler_top_p", test_sampler_top_p},
         {"test_sampler_nonfinite", test_sampler_nonfinite},
         {"test_quantizers", test_quantizers},
+        {"test_kernel_tables", test_kernel_tables},
     };
     for (size_t i = 0; i < sizeof tests / sizeof *tests; i++)
         if (argc < 2 || strcmp(argv[1], tests[i].name) == 0) tests[i].fn();

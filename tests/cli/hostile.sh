@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# cli_hostile: hostile inputs at the command line (SPEC 4), each a small file
+# made here (see the comment of each section): non-zero exit, no crash, no
+# hang, and a message naming the file and the problem.
+# Usage: bash hostile.sh /path/to/bitt
+source "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
+
+run_ok "$BITT" init --out m.bitt --dim 64 --layers 2 --vocab 512
+run_ok "$BITT" corpus --out c.txt --stories 30 --seed 3
+run_ok "$BITT" tokenizer train --input c.txt --vocab 300 --out t.json --quiet
+run_ok "$BITT" prepare --tokenizer t.json --input c.txt --out d.bin --quiet
+printf 'Some text to read.\n' >t.txt
+
+# --- NaN weights (issue 22.2): they used to load ---------------------------------------
+python3 - m.bitt nan.bitt <<'EOF'
+import json, struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+(h,) = struct.unpack("<Q", b[4:12])
+st = 12 + h
+(n,) = struct.unpack("<Q", b[st:st + 8])
+t = json.loads(b[st + 8:st + 8 + n])["norm_f.weight"]
+at = st + 8 + n + t["data_offsets"][0]
+b[at:at + 4] = struct.pack("<f", float("nan"))
+open(sys.argv[2], "wb").write(b)
+EOF
+expect_fail "NaN in norm_f.weight" "nan\.bitt.*norm_f\.weight.*NaN" "$BITT" inspect nan.bitt
+
+# --- dense-f32 kernels with int8 activations (issue 23.5): a NULL kernel entry crashed ----
+BITT_KERNELS=dense-f32 run_ok "$BITT" generate --model m.bitt --prompt "Once upon a time" --max-tokens 4 --temp 0
+BITT_KERNELS=dense-f32 run_ok "$BITT" eval --model m.bitt --text t.txt --json
+ok
+
+finish
