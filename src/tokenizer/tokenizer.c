@@ -271,6 +271,7 @@ static int bpe_word(EncodeCtx *c, const unsigned char *w, size_t len) {
         }
         c->sym[n++] = id;
     }
+    if (n == 0) return 0; /* every byte dropped: c->out may still be NULL, and NULL + 0 is UB */
     if (n <= BPE_NAIVE_MAX) {
         n = bpe_naive(tok, c->sym, c->rank, c->merged, n);
     } else {
@@ -299,6 +300,7 @@ static int encode_word(EncodeCtx *c, const unsigned char *w, size_t len) {
     for (i = h & mask; c->slots[i]; i = (i + 1) & mask) {
         e = &c->ents[c->slots[i] - 1];
         if (e->hash == h && e->key_len == len && memcmp(c->keys + e->key_off, w, len) == 0) {
+            if (e->ids_len == 0) return 0; /* a word of dropped bytes (c->cids may be NULL) */
             if (grow_buf((void **)&c->out, &c->cap, c->n + e->ids_len, sizeof *c->out)) return -1;
             memcpy(c->out + c->n, c->cids + e->ids_off, e->ids_len * sizeof *c->out);
             c->n += e->ids_len;
@@ -336,7 +338,7 @@ static int encode_word(EncodeCtx *c, const unsigned char *w, size_t len) {
     e->ids_off = (uint32_t)c->cids_len;
     e->ids_len = (uint32_t)nids;
     memcpy(c->keys + c->keys_len, w, len);
-    memcpy(c->cids + c->cids_len, c->out + before, nids * sizeof *c->cids);
+    if (nids) memcpy(c->cids + c->cids_len, c->out + before, nids * sizeof *c->cids);
     c->keys_len += len;
     c->cids_len += nids;
     c->slots[i] = ++c->nents;
