@@ -236,6 +236,26 @@ static void test_nonfinite_weights(void) {
     free(v2);
 }
 
+/* issue 23.7: a model whose vocab_size is above its tokenizer's ids does not
+ * load (the sampler could pick ids that have no text) */
+static void test_vocab_above_tokenizer(void) {
+    BittError err;
+    uint8_t *v;
+    size_t n;
+    Tokenizer *tok = tokenizer_make_synthetic(300, &err);
+    ModelConfig cfg;
+    config_init(&cfg, 301, 32, 1, TTT_NONE);
+    Model *big = tok ? model_alloc(&cfg, tok, &err) : NULL;
+    CHECK(big != NULL);
+    if (!big) return;
+    model_init_random(big, 1);
+    CHECK(model_finish_load(big, &err) == 0);
+    CHECK(model_save_bitt_memory(big, 1, &v, &n, &err) == 0);
+    model_free(big);
+    expect_load_error(v, n, "tokenizer has 300 ids but the model's vocab_size is 301", NULL);
+    free(v);
+}
+
 /* ---- state files ---- */
 
 /* The state file buf with token_count set to count and, when patch is
@@ -324,6 +344,7 @@ int main(int argc, char **argv) {
         {"test_layouts", test_layouts},
         {"test_many_tensors", test_many_tensors},
         {"test_nonfinite_weights", test_nonfinite_weights},
+        {"test_vocab_above_tokenizer", test_vocab_above_tokenizer},
         {"test_state_nonfinite", test_state_nonfinite},
     };
     for (size_t i = 0; i < sizeof tests / sizeof *tests; i++)

@@ -172,6 +172,64 @@ static void test_kernel_tables(void) {
     model_free(m);
 }
 
+static int count_bytes(const char *piece, size_t len, void *user) {
+    (void)piece;
+    *(size_t *)user += len;
+    return 0;
+}
+
+/* issue 23.7: a model whose tokenizer has a hole at id 4 and whose logits always pick 4:
+ * generating it must give no text (tokenizer_token_bytes is NULL for it). */
+static void test_hole_id(void) {
+    Utf8Stream us;
+    const char *piece;
+    size_t plen;
+    utf8_stream_init(&us);
+    CHECK(utf8_stream_push(&us, NULL, 0, &piece, &plen) == 0 && plen == 0); /* NULL + 0 is allowed */
+    utf8_stream_free(&us);
+
+    static const char *json =
+        "{\"added_tokens\":[{\"id\":0,\"content\":\"<unk>\",\"special\":true},{\"id\":1,\"content\":\"<s>\",\"special\":true},"
+        "{\"id\":2,\"content\":\"</s>\",\"special\":true}],\"normalizer\":null,\"pre_tokenizer\":{\"type\":\"ByteLevel\"},"
+        "\"decoder\":null,\"model\":{\"type\":\"BPE\",\"unk_token\":\"<unk>\",\"vocab\":{\"<unk>\":0,\"<s>\":1,\"</s>\":2,"
+        "\"a\":3,\"b\":5},\"merges\":[]}}";
+    BittError err;
+    JsonDoc *doc = json_parse(json, strlen(json), "hole.json", &err);
+    Tokenizer *tok = doc ? tokenizer_from_json(json_doc_root(doc), "hole.json", &err) : NULL;
+    json_doc_free(doc);
+    CHECK_MSG(tok != NULL, "%s", err.message);
+    if (!tok) return;
+    CHECK(tokenizer_vocab_size(tok) == 6 && tokenizer_token_bytes(tok, 4, NULL) == NULL);
+    ModelConfig cfg;
+    config_init(&cfg, 6, 16, 1, TTT_NONE);
+    Model *m = model_alloc(&cfg, tok, &err); /* every weight 0: the residual stream is the embedding */
+    CHECK(m != NULL);
+    if (!m) return;
+    for (int i = 0; i < 6 * 16; i++) m->embed[i] = 1.0f;
+    for (int i = 0; i < 16; i++) {
+        m->layers[0].norm2[i] = m->norm_f[i] = 1.0f;
+        m->lm_head[4 * 16 + i] = 1.0f;
+    }
+    CHECK(model_finish_load(m, &err) == 0);
+    uint8_t *buf;
+    size_t len;
+    CHECK(model_save_bitt_memory(m, 1, &buf, &len, &err) == 0);
+    model_free(m);
+    bitt_model *bm;
+    bitt_session *s;
+    CHECK_MSG(bitt_model_load_memory(buf, len, &bm, &err) == 0, "%s", err.message);
+    free(buf);
+    if (!bm) return;
+    CHECK(bitt_session_new(bm, &s, &err) == 0);
+    bitt_sampling p = {0.0f, 0, 1.0f, 1}; /* greedy: id 4 every time */
+    size_t text = 0;
+    int n = 0;
+    CHECK_MSG(bitt_generate(s, "", 3, &p, count_bytes, &text, &n, &err) == 0, "%s", err.message);
+    CHECK(n == 3 && text == 0);
+    bitt_session_free(s);
+    bitt_model_free(bm);
+}
+
 /* With an argument, runs only the test of that name (e.g. to see one fail). */
 int main(int argc, char **argv) {
     static const struct { const char *name; void (*fn)(void); } tests[] = {
@@ -179,6 +237,7 @@ int main(int argc, char **argv) {
         {"test_sampler_nonfinite", test_sampler_nonfinite},
         {"test_quantizers", test_quantizers},
         {"test_kernel_tables", test_kernel_tables},
+        {"test_hole_id", test_hole_id},
     };
     for (size_t i = 0; i < sizeof tests / sizeof *tests; i++)
         if (argc < 2 || strcmp(argv[1], tests[i].name) == 0) tests[i].fn();

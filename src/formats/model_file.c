@@ -78,9 +78,11 @@ static Model *model_build(const JsonValue *config, const char *config_source, To
                           const SafeTensors *st, int version, int keep_latent, BittError *err) {
     ModelConfig cfg;
     if (config_from_json(config, config_source, &cfg, err) != 0) { tokenizer_free(tok); return NULL; }
-    if (tokenizer_vocab_size(tok) > cfg.vocab_size) {
-        bitt_fail(err, "%s: the tokenizer has %d ids but the model's vocab_size is %d", config_source,
-                  tokenizer_vocab_size(tok), cfg.vocab_size);
+    /* Equal sizes, as every model this project writes has: a larger vocab_size
+     * would let the sampler pick ids the tokenizer cannot decode to text. */
+    if (tokenizer_vocab_size(tok) != cfg.vocab_size) {
+        bitt_fail(err, "%s: the tokenizer has %d ids but the model's vocab_size is %d (they must be equal)",
+                  config_source, tokenizer_vocab_size(tok), cfg.vocab_size);
         tokenizer_free(tok);
         return NULL;
     }
