@@ -236,6 +236,69 @@ static void test_nonfinite_weights(void) {
     free(v2);
 }
 
+/* A .bitt file from v with the text `from` of its header replaced by `to`. */
+static uint8_t *with_header(const uint8_t *v, size_t n, const char *from, const char *to, size_t *out_len) {
+    uint64_t h = 0;
+    for (int i = 11; i >= 4; i--) h = (h << 8) | v[i];
+    char *hdr = malloc(h + 1);
+    memcpy(hdr, v + 12, h);
+    hdr[h] = 0;
+    char *at = strstr(hdr, from);
+    if (!at) { free(hdr); return NULL; }
+    const size_t nh = h - strlen(from) + strlen(to), rest = n - 12 - (size_t)h;
+    uint8_t *out = malloc(12 + nh + rest);
+    memcpy(out, v, 4);
+    for (int i = 0; i < 8; i++) out[4 + i] = (uint8_t)((uint64_t)nh >> (8 * i));
+    size_t k = 12;
+    memcpy(out + k, hdr, (size_t)(at - hdr)); k += (size_t)(at - hdr);
+    memcpy(out + k, to, strlen(to)); k += strlen(to);
+    memcpy(out + k, at + strlen(from), h - (size_t)(at - hdr) - strlen(from)); k += h - (size_t)(at - hdr) - strlen(from);
+    memcpy(out + k, v + 12 + h, rest);
+    *out_len = 12 + nh + rest;
+    free(hdr);
+    return out;
+}
+
+static void expect_header_error(const uint8_t *v, size_t n, const char *from, const char *to, const char *needle1,
+                                const char *needle2) {
+    size_t len;
+    uint8_t *c = with_header(v, n, from, to, &len);
+    CHECK_MSG(c != NULL, "no '%s' in the header", from);
+    if (!c) return;
+    const double t0 = now();
+    expect_load_error(c, len, needle1, needle2);
+    const double secs = now() - t0;
+    CHECK_MSG(secs < TIME_LIMIT, "refusing %s took %.2f s", to, secs);
+    free(c);
+}
+
+/* issue 23.2: a config is checked against the tensors of its file before
+ * any weight is allocated; the limits are named in the messages. */
+static void test_config_against_tensors(void) {
+    BittError err;
+    Model *m = make_random_model(300, 64, 2, TTT_LINEAR, 1, 16, 3);
+    CHECK(m != NULL);
+    if (!m) return;
+    uint8_t *v;
+    size_t n;
+    CHECK(model_save_bitt_memory(m, 2, &v, &n, &err) == 0);
+    model_free(m);
+    /* issue 23.2: a config far larger than its tensors is refused before its
+     * weights are allocated (this one would be about 32 TB) */
+    expect_header_error(v, n, "\"hidden_dim\":64,\"num_layers\":2,\"intermediate_dim\":256",
+                        "\"hidden_dim\":65536,\"num_layers\":1024,\"intermediate_dim\":1048576",
+                        "'embed.weight' has shape [300, 64], expected [300, 65536]", NULL);
+    expect_header_error(v, n, "\"num_layers\":2", "\"num_layers\":1000", "missing tensor 'layers.2.", NULL);
+    expect_header_error(v, n, "\"vocab_size\":300", "\"vocab_size\":10000000", "tokenizer has 300 ids", "10000000");
+    /* tensors the config does not use: not a partly loaded model */
+    expect_header_error(v, n, "\"num_layers\":2", "\"num_layers\":1", "'layers.1.", "not part of the model");
+    /* the limits, named in the messages */
+    expect_header_error(v, n, "\"intermediate_dim\":256", "\"intermediate_dim\":2000000", "[1, 1048576]", NULL);
+    expect_header_error(v, n, "\"hidden_dim\":64", "\"hidden_dim\":65540", "[4, 65536]", NULL);
+    expect_header_error(v, n, "\"num_layers\":2", "\"num_layers\":1025", "[1, 1024]", NULL);
+    free(v);
+}
+
 /* issue 23.7: a model whose vocab_size is above its tokenizer's ids does not
  * load (the sampler could pick ids that have no text) */
 static void test_vocab_above_tokenizer(void) {
@@ -344,6 +407,7 @@ int main(int argc, char **argv) {
         {"test_layouts", test_layouts},
         {"test_many_tensors", test_many_tensors},
         {"test_nonfinite_weights", test_nonfinite_weights},
+        {"test_config_against_tensors", test_config_against_tensors},
         {"test_vocab_above_tokenizer", test_vocab_above_tokenizer},
         {"test_state_nonfinite", test_state_nonfinite},
     };

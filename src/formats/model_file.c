@@ -73,6 +73,60 @@ int model_load_tensors(Model *m, const SafeTensors *st, int keep_latent, BittErr
     return 0;
 }
 
+static int is_float_dtype(StDtype dt) { return dt == ST_F32 || dt == ST_F16 || dt == ST_BF16; }
+
+/* Checks one float tensor of the file: present, F32/F16/BF16, the given shape. */
+static const StTensor *expect_float(const SafeTensors *st, const char *name, int ndim, const int64_t *shape,
+                                    BittError *err) {
+    const StTensor *t = safetensors_find(st, name);
+    if (!t) { bitt_fail(err, "%s: missing tensor '%s'", st->source, name); return NULL; }
+    if (!is_float_dtype(t->dtype)) {
+        bitt_fail(err, "%s: tensor '%s' has dtype %s, expected F32, F16 or BF16", st->source, name,
+                  st_dtype_name(t->dtype));
+        return NULL;
+    }
+    return safetensors_expect(st, name, t->dtype, ndim, shape, err);
+}
+
+/* Checks the file's tensors against the parameter table of the config before
+ * any weight is allocated (SPEC 4): each tensor the model reads is there, of a
+ * dtype the loader takes and of the shape the config gives, and the file holds
+ * no tensor the model does not read (a config that disagrees with its tensors,
+ * e.g. fewer layers than the file has, is an error, not a partial model). Since
+ * the safetensors reader has checked every tensor's bytes against the file, what
+ * model_alloc then reserves is bounded by the file's size. */
+static int check_file_tensors(const Model *table, const SafeTensors *st, BittError *err) {
+    unsigned char *used = calloc((size_t)st->count + 1, 1);
+    if (!used) return bitt_fail(err, "%s: out of memory", st->source);
+    int rc = 0;
+    for (int i = 0; i < table->n_params && !rc; i++) {
+        const ParamRef *p = &table->params[i];
+        const StTensor *t = safetensors_find(st, p->name);
+        if (p->kind == PARAM_BITLINEAR && t && t->dtype == ST_U8) { /* packed ternary + its scale */
+            const int64_t shape[2] = {p->bl->q.rows, (int64_t)ternary_packed_row_bytes(p->bl->q.cols)};
+            char scale_name[80];
+            const int64_t one = 1;
+            snprintf(scale_name, sizeof scale_name, "%s_scale", p->name);
+            const StTensor *sc = NULL;
+            if (!safetensors_expect(st, p->name, ST_U8, 2, shape, err) ||
+                !(sc = expect_float(st, scale_name, 1, &one, err)))
+                rc = -1;
+            else
+                used[sc - st->tensors] = 1;
+        } else if (!expect_float(st, p->name, p->ndim, p->shape, err)) {
+            rc = -1;
+        }
+        if (!rc) used[t - st->tensors] = 1;
+    }
+    for (int i = 0; i < st->count && !rc; i++)
+        if (!used[i])
+            rc = bitt_fail(err, "%s: tensor '%s' is not part of the model its config describes (%s, %d layers): "
+                           "config and tensors disagree", st->source, st->tensors[i].name,
+                           ttt_variant_name(table->cfg.variant), table->cfg.num_layers);
+    free(used);
+    return rc;
+}
+
 /* Builds the model once config, tokenizer and tensors are at hand. */
 static Model *model_build(const JsonValue *config, const char *config_source, Tokenizer *tok,
                           const SafeTensors *st, int version, int keep_latent, BittError *err) {
@@ -86,6 +140,10 @@ static Model *model_build(const JsonValue *config, const char *config_source, To
         tokenizer_free(tok);
         return NULL;
     }
+    Model *table = model_alloc_table(&cfg, err);
+    const int fits = table && check_file_tensors(table, st, err) == 0;
+    model_free(table);
+    if (!fits) { tokenizer_free(tok); return NULL; }
     Model *m = model_alloc(&cfg, tok, err);
     if (!m) return NULL;
     m->bitt_version = version;

@@ -13,6 +13,7 @@
 typedef struct TableBuilder {
     Model *m;
     int failed;
+    int table_only; /* names, kinds and shapes only: no weight is allocated */
 } TableBuilder;
 
 static void add_param(TableBuilder *b, ParamKind kind, float *f32, BitLinear *bl, int ndim,
@@ -31,19 +32,33 @@ static void add_param(TableBuilder *b, ParamKind kind, float *f32, BitLinear *bl
     int64_t n = 1;
     for (int i = 0; i < ndim; i++) n *= p->shape[i];
     m->n_values += n;
-    if ((f32 == NULL && bl == NULL) || (bl && bl->q.w == NULL)) b->failed = 1;
+    if (!b->table_only && ((f32 == NULL && bl == NULL) || (bl && bl->q.w == NULL))) b->failed = 1;
 }
 
 static float *alloc_f32(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
 
-static int alloc_bitlinear(BitLinear *bl, int rows, int cols) {
+/* A weight of the model being built: none when only the table is wanted. */
+static float *alloc_weight(const TableBuilder *b, size_t n) { return b->table_only ? NULL : alloc_f32(n); }
+
+static int alloc_bitlinear(const TableBuilder *b, BitLinear *bl, int rows, int cols) {
     bl->q.rows = rows;
     bl->q.cols = cols;
+    if (b->table_only) return 0;
     bl->q.w = calloc((size_t)rows * cols, 1);
     return bl->q.w ? 0 : -1;
 }
 
+static Model *model_new(const ModelConfig *cfg, Tokenizer *tok, int table_only, BittError *err);
+
 Model *model_alloc(const ModelConfig *cfg, Tokenizer *tok, BittError *err) {
+    return model_new(cfg, tok, 0, err);
+}
+
+Model *model_alloc_table(const ModelConfig *cfg, BittError *err) {
+    return model_new(cfg, NULL, 1, err);
+}
+
+static Model *model_new(const ModelConfig *cfg, Tokenizer *tok, int table_only, BittError *err) {
     if (config_validate(cfg, "model", err) != 0) { tokenizer_free(tok); return NULL; }
     Model *m = calloc(1, sizeof *m);
     if (!m) { tokenizer_free(tok); bitt_fail(err, "out of memory"); return NULL; }
@@ -55,28 +70,28 @@ Model *model_alloc(const ModelConfig *cfg, Tokenizer *tok, BittError *err) {
     m->layers = calloc((size_t)L, sizeof *m->layers);
     m->params = calloc((size_t)L * 20 + 4, sizeof *m->params);
     if (!m->layers || !m->params) { model_free(m); bitt_fail(err, "out of memory"); return NULL; }
-    TableBuilder b = {m, 0};
-    m->embed = alloc_f32((size_t)V * D);
+    TableBuilder b = {m, 0, table_only};
+    m->embed = alloc_weight(&b, (size_t)V * D);
     add_param(&b, PARAM_EMBED, m->embed, NULL, 2, V, D, 0, "embed.weight", 0);
     for (int l = 0; l < L; l++) {
         LayerWeights *w = &m->layers[l];
-        w->norm1 = alloc_f32(D);
+        w->norm1 = alloc_weight(&b, D);
         if (cfg->variant != TTT_NONE) add_param(&b, PARAM_F32, w->norm1, NULL, 1, D, 0, 0, "layers.%d.norm1.weight", l);
         if (cfg->variant == TTT_LINEAR) {
             BitLinear *qkvo[4] = {&w->ttt_q, &w->ttt_k, &w->ttt_v, &w->ttt_o};
             const char *names[4] = {"layers.%d.ttt.q.weight", "layers.%d.ttt.k.weight",
                                     "layers.%d.ttt.v.weight", "layers.%d.ttt.o.weight"};
             for (int i = 0; i < 4; i++) {
-                if (alloc_bitlinear(qkvo[i], D, D) != 0) b.failed = 1;
+                if (alloc_bitlinear(&b, qkvo[i], D, D) != 0) b.failed = 1;
                 add_param(&b, PARAM_BITLINEAR, NULL, qkvo[i], 2, D, D, 0, names[i], l);
             }
-            w->lr_w = alloc_f32((size_t)H * D);
-            w->lr_b = alloc_f32(H);
-            w->W0 = alloc_f32((size_t)H * f * f);
-            w->b0 = alloc_f32((size_t)H * f);
-            w->ln_w = alloc_f32((size_t)H * f);
-            w->ln_b = alloc_f32((size_t)H * f);
-            w->post_norm = alloc_f32(D);
+            w->lr_w = alloc_weight(&b, (size_t)H * D);
+            w->lr_b = alloc_weight(&b, H);
+            w->W0 = alloc_weight(&b, (size_t)H * f * f);
+            w->b0 = alloc_weight(&b, (size_t)H * f);
+            w->ln_w = alloc_weight(&b, (size_t)H * f);
+            w->ln_b = alloc_weight(&b, (size_t)H * f);
+            w->post_norm = alloc_weight(&b, D);
             add_param(&b, PARAM_F32, w->lr_w, NULL, 2, H, D, 0, "layers.%d.ttt.lr.weight", l);
             add_param(&b, PARAM_F32, w->lr_b, NULL, 1, H, 0, 0, "layers.%d.ttt.lr.bias", l);
             add_param(&b, PARAM_F32, w->W0, NULL, 3, H, f, f, "layers.%d.ttt.W0", l);
@@ -85,22 +100,22 @@ Model *model_alloc(const ModelConfig *cfg, Tokenizer *tok, BittError *err) {
             add_param(&b, PARAM_F32, w->ln_b, NULL, 2, H, f, 0, "layers.%d.ttt.ln.bias", l);
             add_param(&b, PARAM_F32, w->post_norm, NULL, 1, D, 0, 0, "layers.%d.ttt.post_norm.weight", l);
         } else if (cfg->variant == TTT_SEED) {
-            if (alloc_bitlinear(&w->ttt_down, d, D) || alloc_bitlinear(&w->ttt_up, D, d)) b.failed = 1;
+            if (alloc_bitlinear(&b, &w->ttt_down, d, D) || alloc_bitlinear(&b, &w->ttt_up, D, d)) b.failed = 1;
             add_param(&b, PARAM_BITLINEAR, NULL, &w->ttt_down, 2, d, D, 0, "layers.%d.ttt.down.weight", l);
             add_param(&b, PARAM_BITLINEAR, NULL, &w->ttt_up, 2, D, d, 0, "layers.%d.ttt.up.weight", l);
         }
-        w->norm2 = alloc_f32(D);
+        w->norm2 = alloc_weight(&b, D);
         add_param(&b, PARAM_F32, w->norm2, NULL, 1, D, 0, 0, "layers.%d.norm2.weight", l);
-        if (alloc_bitlinear(&w->gate, I, D) || alloc_bitlinear(&w->up, I, D) ||
-            alloc_bitlinear(&w->down, D, I))
+        if (alloc_bitlinear(&b, &w->gate, I, D) || alloc_bitlinear(&b, &w->up, I, D) ||
+            alloc_bitlinear(&b, &w->down, D, I))
             b.failed = 1;
         add_param(&b, PARAM_BITLINEAR, NULL, &w->gate, 2, I, D, 0, "layers.%d.mlp.gate_proj.weight", l);
         add_param(&b, PARAM_BITLINEAR, NULL, &w->up, 2, I, D, 0, "layers.%d.mlp.up_proj.weight", l);
         add_param(&b, PARAM_BITLINEAR, NULL, &w->down, 2, D, I, 0, "layers.%d.mlp.down_proj.weight", l);
     }
-    m->norm_f = alloc_f32(D);
+    m->norm_f = alloc_weight(&b, D);
     add_param(&b, PARAM_F32, m->norm_f, NULL, 1, D, 0, 0, "norm_f.weight", 0);
-    m->lm_head = alloc_f32((size_t)V * D);
+    m->lm_head = alloc_weight(&b, (size_t)V * D);
     add_param(&b, PARAM_EMBED, m->lm_head, NULL, 2, V, D, 0, "lm_head.weight", 0);
     if (b.failed) {
         model_free(m);

@@ -67,6 +67,11 @@ typedef struct Model {
 
 /* Allocates a zeroed model for cfg (tok is taken over, may be NULL). */
 Model *model_alloc(const ModelConfig *cfg, Tokenizer *tok, BittError *err);
+/* The parameter table of cfg (names, kinds, shapes) with no weights behind it
+ * (NULL pointers, no tokenizer): a few KB whatever cfg says, so that a file's
+ * tensors can be checked against cfg before model_alloc reserves the weights.
+ * Free with model_free. */
+Model *model_alloc_table(const ModelConfig *cfg, BittError *err);
 void model_free(Model *m);
 /* SPEC 1.2 initialisation from a seeded generator; keeps latent weights. */
 void model_init_random(Model *m, uint64_t seed);

@@ -11,6 +11,26 @@ run_ok "$BITT" tokenizer train --input c.txt --vocab 300 --out t.json --quiet
 run_ok "$BITT" prepare --tokenizer t.json --input c.txt --out d.bin --quiet
 printf 'Some text to read.\n' >t.txt
 
+# --- a config that asks for terabytes, in a 25 KB file (issue 23.2) ---------------------
+# (it used to reserve the weights first and fail with "out of memory")
+python3 - m.bitt big.bitt <<'EOF'
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+(h,) = struct.unpack("<Q", b[4:12])
+hdr = b[12:12 + h].decode()
+for old, new in [('"hidden_dim":64', '"hidden_dim":65536'), ('"num_layers":2', '"num_layers":1024'),
+                 ('"intermediate_dim":256', '"intermediate_dim":1048576')]:
+    assert old in hdr, old
+    hdr = hdr.replace(old, new)
+hdr = hdr.encode()
+open(sys.argv[2], "wb").write(b[:4] + struct.pack("<Q", len(hdr)) + hdr + b[12 + h:])
+EOF
+start=$(date +%s)
+expect_fail "a config its tensors do not back" "big\.bitt.*embed\.weight.*shape \[512, 64\], expected \[512, 65536\]" \
+    "$BITT" inspect big.bitt
+(( $(date +%s) - start < 10 )) || fail "refusing big.bitt took $(( $(date +%s) - start )) s"
+ok
+
 # --- NaN weights (issue 22.2): they used to load ---------------------------------------
 python3 - m.bitt nan.bitt <<'EOF'
 import json, struct, sys
