@@ -400,6 +400,37 @@ static void test_state_nonfinite(void) {
     model_free(m);
 }
 
+/* issue 23.3: counts past 2^53 (2^63 - 1 loaded, and the next token
+ * overflowed int64), saturated strtoll results, signs and spaces */
+static void test_state_token_count(void) {
+    BittError err;
+    Model *m;
+    Session s;
+    uint8_t *buf;
+    size_t len;
+    int32_t id = 5;
+    CHECK(state_setup(&m, &s, &buf, &len) == 0);
+    if (!m) return;
+    CHECK_MSG(state_loads(&s, m, buf, len, "15", NULL, 0, &err) == 0, "%s", err.message);
+    const char *bad[] = {"9223372036854775807", "99999999999999999999", "9007199254740993", "+15", " 15", "15 ", "",
+                         "-1", "0x0f"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        CHECK_MSG(state_loads(&s, m, buf, len, bad[i], NULL, 0, &err) != 0, "token_count '%s' loaded", bad[i]);
+        CHECK_ERR_CONTAINS(&err, "token_count");
+        CHECK_ERR_CONTAINS(&err, "x.state");
+    }
+    CHECK(s.state.token_count == 15); /* refused loads leave the state alone */
+    /* the largest count loads; the session then stops at 2^53 */
+    CHECK_MSG(state_loads(&s, m, buf, len, "9007199254740991", NULL, 0, &err) == 0, "%s", err.message);
+    CHECK(session_forward(&s, &id, 1, NULL, 0, &err) == 0 && s.state.token_count == STATE_MAX_TOKENS);
+    CHECK(session_forward(&s, &id, 1, NULL, 0, &err) != 0);
+    CHECK_ERR_CONTAINS(&err, "at most 9007199254740992");
+    CHECK(s.state.token_count == STATE_MAX_TOKENS);
+    free(buf);
+    session_free(&s);
+    model_free(m);
+}
+
 /* With an argument, runs only the test of that name (e.g. to see one fail). */
 int main(int argc, char **argv) {
     static const struct { const char *name; void (*fn)(void); } tests[] = {
@@ -410,6 +441,7 @@ int main(int argc, char **argv) {
         {"test_config_against_tensors", test_config_against_tensors},
         {"test_vocab_above_tokenizer", test_vocab_above_tokenizer},
         {"test_state_nonfinite", test_state_nonfinite},
+        {"test_state_token_count", test_state_token_count},
     };
     for (size_t i = 0; i < sizeof tests / sizeof *tests; i++)
         if (argc < 2 || strcmp(argv[1], tests[i].name) == 0) tests[i].fn();

@@ -45,6 +45,25 @@ open(sys.argv[2], "wb").write(b)
 EOF
 expect_fail "NaN in norm_f.weight" "nan\.bitt.*norm_f\.weight.*NaN" "$BITT" inspect nan.bitt
 
+# --- a state with token_count 2^63 - 1 (issue 23.3): it loaded, the next token overflowed
+run_ok "$BITT" generate --model m.bitt --prompt "Once upon" --max-tokens 0 --temp 0 --state-out s.state
+python3 - s.state same.state huge.state <<'EOF'
+import json, struct, sys
+b = open(sys.argv[1], "rb").read()
+(n,) = struct.unpack("<Q", b[:8])
+hdr = json.loads(b[8:8 + n])
+count = int(hdr["__metadata__"]["token_count"])
+# the largest int64 with the same position in the mini-batch (16), so that only the count is wrong
+for path, c in [(sys.argv[2], count), (sys.argv[3], (2**63 - 1) - ((2**63 - 1 - count) % 16))]:
+    hdr["__metadata__"]["token_count"] = str(c)
+    text = json.dumps(hdr, separators=(",", ":")).encode()
+    text += b" " * (-(8 + len(text)) % 8)
+    open(path, "wb").write(struct.pack("<Q", len(text)) + text + b[8 + n:])
+EOF
+run_ok "$BITT" generate --model m.bitt --prompt " a" --max-tokens 1 --temp 0 --state-in same.state
+expect_fail "token_count near 2^63" "huge\.state.*token_count" \
+    "$BITT" generate --model m.bitt --prompt " a" --max-tokens 1 --temp 0 --state-in huge.state
+
 # --- dense-f32 kernels with int8 activations (issue 23.5): a NULL kernel entry crashed ----
 BITT_KERNELS=dense-f32 run_ok "$BITT" generate --model m.bitt --prompt "Once upon a time" --max-tokens 4 --temp 0
 BITT_KERNELS=dense-f32 run_ok "$BITT" eval --model m.bitt --text t.txt --json
