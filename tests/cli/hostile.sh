@@ -11,6 +11,33 @@ run_ok "$BITT" tokenizer train --input c.txt --vocab 300 --out t.json --quiet
 run_ok "$BITT" prepare --tokenizer t.json --input c.txt --out d.bin --quiet
 printf 'Some text to read.\n' >t.txt
 
+# --- FIFOs (issue 23.4): refused at once, never waited on -----------------------------
+# (each command used to block in open() forever; expect_fail counts a hang as a failure)
+mkfifo fifo.bitt fifo.json fifo.txt fifo.state
+expect_fail "FIFO model (inspect)" 'fifo\.bitt.*not a regular file' "$BITT" inspect fifo.bitt
+expect_fail "FIFO model (generate)" 'fifo\.bitt.*not a regular file' "$BITT" generate --model fifo.bitt --prompt hi
+expect_fail "FIFO state (generate --state-in)" 'fifo\.state.*not a regular file' \
+    "$BITT" generate --model m.bitt --prompt hi --max-tokens 1 --state-in fifo.state
+expect_fail "FIFO tokenizer (tokenize)" 'fifo\.json.*not a regular file' "$BITT" tokenize --tokenizer fifo.json --text hi
+expect_fail "FIFO text (tokenize --input)" 'fifo\.txt.*not a regular file' "$BITT" tokenize --tokenizer t.json --input fifo.txt
+expect_fail "FIFO text (eval --text)" 'fifo\.txt.*not a regular file' "$BITT" eval --model m.bitt --text fifo.txt
+expect_fail "FIFO corpus (prepare --input)" 'fifo\.txt.*not a regular file' \
+    "$BITT" prepare --tokenizer t.json --input fifo.txt --out p.bin
+expect_fail "FIFO corpus (tokenizer train --input)" 'fifo\.txt.*not a regular file' \
+    "$BITT" tokenizer train --input fifo.txt --vocab 300 --out t2.json
+mkfifo t3.json.tmp p.bin.tmp
+expect_fail "FIFO at the temporary output (tokenizer train)" 't3\.json\.tmp.*not a regular file' \
+    "$BITT" tokenizer train --input c.txt --vocab 300 --out t3.json --quiet
+expect_fail "FIFO at the temporary output (prepare)" 'p\.bin\.tmp.*not a regular file' \
+    "$BITT" prepare --tokenizer t.json --input c.txt --out p.bin --quiet
+# a token file whose sidecar is fine but which is itself a FIFO
+cp d.bin.json e.bin.json
+mkfifo e.bin
+expect_fail "FIFO token file (train --data)" 'e\.bin.*not a regular file' \
+    "$BITT" train --data e.bin --tokenizer t.json --out run --dim 32 --layers 1 --steps 1 --context 16 --batch 1
+[[ -p fifo.bitt && -p e.bin ]] || fail "a FIFO was replaced"
+ok
+
 # --- a config that asks for terabytes, in a 25 KB file (issue 23.2) ---------------------
 # (it used to reserve the weights first and fail with "out of memory")
 python3 - m.bitt big.bitt <<'EOF'
