@@ -277,34 +277,28 @@ static const char *vocab_str(const Tokenizer *tok, int32_t id, size_t *len) {
 }
 
 static void write_added(const Tokenizer *tok, JsonWriter *w) {
-    int32_t id;
     size_t i;
     jw_begin_array(w);
-    /* in id order; added tokens are few, so a scan per id with any is cheap */
-    for (id = 0; id < tok->n_ids; id++) {
-        if (!(tok->id_flags[id] & TOK_ADDED)) continue;
-        for (i = 0; i < tok->n_added; i++) {
-            const AddedTok *a = &tok->added[i];
-            const TokEntry *e = &tok->entries[a->entry];
-            if (e->id != id) continue;
-            jw_begin_object(w);
-            jw_key(w, "id");
-            jw_int(w, id);
-            jw_key(w, "content");
-            jw_string_len(w, tok->pool + e->off, e->len);
-            jw_key(w, "single_word");
-            jw_bool(w, a->single_word);
-            jw_key(w, "lstrip");
-            jw_bool(w, a->lstrip);
-            jw_key(w, "rstrip");
-            jw_bool(w, a->rstrip);
-            jw_key(w, "normalized");
-            jw_bool(w, a->normalized);
-            jw_key(w, "special");
-            jw_bool(w, a->special);
-            jw_end_object(w);
-            break;
-        }
+    /* in id order: tok_finish() sorted them so (a scan of them per id was quadratic) */
+    for (i = 0; i < tok->n_added; i++) {
+        const AddedTok *a = &tok->added[i];
+        const TokEntry *e = &tok->entries[a->entry];
+        jw_begin_object(w);
+        jw_key(w, "id");
+        jw_int(w, e->id);
+        jw_key(w, "content");
+        jw_string_len(w, tok->pool + e->off, e->len);
+        jw_key(w, "single_word");
+        jw_bool(w, a->single_word);
+        jw_key(w, "lstrip");
+        jw_bool(w, a->lstrip);
+        jw_key(w, "rstrip");
+        jw_bool(w, a->rstrip);
+        jw_key(w, "normalized");
+        jw_bool(w, a->normalized);
+        jw_key(w, "special");
+        jw_bool(w, a->special);
+        jw_end_object(w);
     }
     jw_end_array(w);
 }
