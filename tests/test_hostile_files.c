@@ -431,6 +431,19 @@ static void test_state_token_count(void) {
     model_free(m);
 }
 
+/* JSON nested a million deep: refused at JSON_MAX_DEPTH, no deep recursion. */
+static void test_deep_json(void) {
+    const size_t depth = 1000000;
+    char *text = malloc(depth);
+    memset(text, '[', depth);
+    BittError err;
+    JsonDoc *doc = json_parse(text, depth, "deep.json", &err);
+    CHECK(doc == NULL);
+    CHECK_ERR_CONTAINS(&err, "nesting deeper than");
+    json_doc_free(doc);
+    free(text);
+}
+
 /* With an argument, runs only the test of that name (e.g. to see one fail). */
 int main(int argc, char **argv) {
     static const struct { const char *name; void (*fn)(void); } tests[] = {
@@ -442,6 +455,7 @@ int main(int argc, char **argv) {
         {"test_vocab_above_tokenizer", test_vocab_above_tokenizer},
         {"test_state_nonfinite", test_state_nonfinite},
         {"test_state_token_count", test_state_token_count},
+        {"test_deep_json", test_deep_json},
     };
     for (size_t i = 0; i < sizeof tests / sizeof *tests; i++)
         if (argc < 2 || strcmp(argv[1], tests[i].name) == 0) tests[i].fn();
