@@ -97,9 +97,11 @@ static void test_quantizers(void) {
     float rows[5][N];
     for (int r = 0; r < 5; r++)
         for (int i = 0; i < N; i++) rows[r][i] = (float)((i * 7 + r * 3) % 11) - 5.0f;
-    rows[0][0] = nan;  /* NaN first: it must not take the lane's maximum with it */
-    rows[0][9] = 20.0f;
-    rows[1][3] = nan;  rows[1][30] = nan; rows[1][36] = nan; /* in the body and the tail */
+    /* the maximum and a NaN in one vector lane (index 0 and 8 share lane 0 for
+     * 4 and 8 lanes), in both orders: the NaN must not take the maximum away */
+    rows[0][0] = nan;  rows[0][8] = 20.0f;
+    rows[1][0] = -20.0f; rows[1][8] = nan;
+    rows[1][30] = nan; rows[1][36] = nan; /* in the body and the tail */
     rows[2][5] = inf;  /* s = 0: inf * 0 is NaN */
     rows[3][20] = -inf; rows[3][21] = nan;
     for (int i = 0; i < N; i++) rows[4][i] = nan;
