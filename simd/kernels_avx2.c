@@ -225,7 +225,8 @@ AVX2 static float avx2_quantize_row_i8(const float *x, int n, int8_t *xq) {
     const __m256 sign_mask = _mm256_set1_ps(-0.0f);
     __m256 vmax = _mm256_setzero_ps();
     int i = 0;
-    for (; i + 8 <= n; i += 8) vmax = _mm256_max_ps(vmax, _mm256_andnot_ps(sign_mask, _mm256_loadu_ps(x + i)));
+    /* max_ps returns its second operand when either is NaN: NaNs drop out, as in scalar */
+    for (; i + 8 <= n; i += 8) vmax = _mm256_max_ps(_mm256_andnot_ps(sign_mask, _mm256_loadu_ps(x + i)), vmax);
     float lanes[8];
     _mm256_storeu_ps(lanes, vmax);
     float maxabs = 0.0f;
@@ -235,16 +236,14 @@ AVX2 static float avx2_quantize_row_i8(const float *x, int n, int8_t *xq) {
     const __m256 vs = _mm256_set1_ps(s), lo = _mm256_set1_ps(-127.0f), hi = _mm256_set1_ps(127.0f);
     for (i = 0; i + 8 <= n; i += 8) {
         __m256 r = round_half_away(_mm256_mul_ps(_mm256_loadu_ps(x + i), vs));
+        r = _mm256_and_ps(r, _mm256_cmp_ps(r, r, _CMP_ORD_Q)); /* NaN -> 0 */
         r = _mm256_min_ps(_mm256_max_ps(r, lo), hi);
         __m256i q = _mm256_cvtps_epi32(r); /* exact: r is integral */
         __m128i q16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
         __m128i q8 = _mm_packs_epi16(q16, q16);
         _mm_storel_epi64((__m128i *)(xq + i), q8);
     }
-    for (; i < n; i++) {
-        float r = roundf(x[i] * s);
-        xq[i] = (int8_t)(r > 127.0f ? 127 : r < -127.0f ? -127 : (int)r);
-    }
+    for (; i < n; i++) xq[i] = kernels_round_i8(x[i] * s);
     return s;
 }
 
@@ -396,7 +395,10 @@ const Kernels *kernels_dense_f32(void) {
         dense_kernels.name = "dense-f32";
         dense_kernels.prepare_ternary = dense_prepare;
         dense_kernels.release_ternary = dense_release;
-        dense_kernels.ternary_matmul_i8 = NULL; /* float activations only */
+        /* Int8 activations (a model with act_quant int8 run with BITT_KERNELS=dense-f32 or
+         * bench --kernels dense-f32): the exact scalar product over the canonical int8
+         * weights, which every backend keeps next to its own layout. */
+        dense_kernels.ternary_matmul_i8 = kernels_scalar()->ternary_matmul_i8;
         dense_kernels.ternary_matmul_f32 = dense_ternary_matmul_f32;
     }
     return &dense_kernels;

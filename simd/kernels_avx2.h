@@ -16,8 +16,8 @@ int cpu_has_avx512vnni(void);
  * 32 code x activation products summed into int32). */
 const Kernels *kernels_avx512vnni(void);
 /* The dense float32 baseline (bench --dense-f32): BitLinear weights expanded
- * to float32 and multiplied with float activations by an FMA matvec. Use it
- * with act_quant off. */
+ * to float32 and multiplied with float activations by an FMA matvec. Meant
+ * for act_quant off; int8 activations go through the scalar product. */
 const Kernels *kernels_dense_f32(void);
 
 #endif

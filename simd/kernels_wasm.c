@@ -261,7 +261,9 @@ static inline v128_t round_half_away(v128_t x) {
 static float wasm_quantize_row_i8(const float *x, int n, int8_t *xq) {
     v128_t vmax = wasm_f32x4_splat(0.0f);
     int i = 0;
-    for (; i + 4 <= n; i += 4) vmax = wasm_f32x4_max(vmax, wasm_f32x4_abs(wasm_v128_load(x + i)));
+    /* pmax (b > a ? b : a) keeps vmax where |x| is NaN: NaNs drop out, as in scalar
+     * (f32x4_max would carry the NaN and lose the lane's maximum) */
+    for (; i + 4 <= n; i += 4) vmax = wasm_f32x4_pmax(vmax, wasm_f32x4_abs(wasm_v128_load(x + i)));
     float maxabs = 0.0f;
     for (int k = 0; k < 4; k++) {
         float l = wasm_f32x4_extract_lane(vmax, 0);
@@ -276,15 +278,12 @@ static float wasm_quantize_row_i8(const float *x, int n, int8_t *xq) {
         for (int k = 0; k < 4; k++) {
             v128_t r = round_half_away(wasm_f32x4_mul(wasm_v128_load(x + i + 4 * k), vs));
             r = wasm_f32x4_min(wasm_f32x4_max(r, lo), hi);
-            q[k] = wasm_i32x4_trunc_sat_f32x4(r); /* exact: r is integral */
+            q[k] = wasm_i32x4_trunc_sat_f32x4(r); /* exact: r is integral; NaN -> 0 */
         }
         const v128_t q16a = wasm_i16x8_narrow_i32x4(q[0], q[1]), q16b = wasm_i16x8_narrow_i32x4(q[2], q[3]);
         wasm_v128_store(xq + i, wasm_i8x16_narrow_i16x8(q16a, q16b));
     }
-    for (; i < n; i++) {
-        float r = roundf(x[i] * s);
-        xq[i] = (int8_t)(r > 127.0f ? 127 : r < -127.0f ? -127 : (int)r);
-    }
+    for (; i < n; i++) xq[i] = kernels_round_i8(x[i] * s);
     return s;
 }
 

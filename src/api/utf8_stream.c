@@ -42,7 +42,7 @@ int utf8_stream_push(Utf8Stream *s, const char *bytes, size_t n, const char **pi
         s->buf = b;
         s->cap = cap;
     }
-    memcpy(s->buf + s->len, bytes, n);
+    if (n) memcpy(s->buf + s->len, bytes, n); /* bytes may be NULL when n is 0 */
     s->len += n;
     s->held = unfinished_tail(s->buf, s->len);
     *piece = s->buf;

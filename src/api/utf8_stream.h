@@ -13,7 +13,7 @@ typedef struct Utf8Stream {
 
 void utf8_stream_init(Utf8Stream *s);
 void utf8_stream_free(Utf8Stream *s);
-/* Appends bytes; *piece and *plen receive the text that is complete now (valid
+/* Appends n bytes (bytes may be NULL when n is 0); *piece and *plen receive the text that is complete now (valid
  * until the next call). Bytes that can never complete a character are
  * passed through as they are. Returns -1 on allocation failure. */
 int utf8_stream_push(Utf8Stream *s, const char *bytes, size_t n, const char **piece, size_t *plen);

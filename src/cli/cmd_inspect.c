@@ -22,8 +22,13 @@ static int read_tensor_file(const char *path, uint8_t **buf, size_t *len, size_t
     if (file_read_all(path, buf, len, err) != 0) return -1;
     *file_bytes = *len;
     uint64_t h = 0;
-    for (int i = 11; i >= 4; i--) h = (h << 8) | (*buf)[i];
-    *offset = 12 + (size_t)h; /* checked by model_load before we get here */
+    for (int i = 11; i >= 4 && *len >= 12; i--) h = (h << 8) | (*buf)[i];
+    if (*len < 12 || h > *len - 12) { /* model_load checked it, but the file is read a second time */
+        free(*buf);
+        *buf = NULL;
+        return bitt_fail(err, "%s: the file changed while it was inspected", path);
+    }
+    *offset = 12 + (size_t)h;
     return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "../tokenizer/story_split.h"
+#include "../util/fileio.h"
 
 int text_chunks_open(TextChunkReader *r, const char *path, size_t chunk_bytes, BittError *err) {
     struct stat st;
@@ -16,13 +17,12 @@ int text_chunks_open(TextChunkReader *r, const char *path, size_t chunk_bytes, B
     r->want = chunk_bytes ? chunk_bytes : TEXT_CHUNK_DEFAULT_BYTES;
     if (!(r->path = malloc(n))) return bitt_fail(err, "%s: out of memory", path);
     memcpy(r->path, path, n);
-    if (!(r->f = fopen(path, "rb"))) {
-        bitt_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    if (!(r->f = file_open_read(path, err))) { /* a FIFO or device is refused, not waited on */
         text_chunks_close(r);
         return -1;
     }
-    if (fstat(fileno(r->f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        bitt_fail(err, "%s: not a regular file", path);
+    if (fstat(fileno(r->f), &st) != 0) {
+        bitt_fail(err, "%s: cannot stat: %s", path, strerror(errno));
         text_chunks_close(r);
         return -1;
     }

@@ -79,13 +79,10 @@ static int read_sidecar(TokenFile *tf, const char *side, BittError *err) {
     const char *s;
     uint64_t version = 0, vocab = 0, eos = 0;
     int rc = -1;
-    if (file_read_all(side, &text, &len, err))
-        return bitt_fail(err, "%s: the sidecar of %s cannot be read (missing? token files are made by "
-                         "bitt prepare, which writes both)", side, tf->path);
-    if (len > MAX_SIDECAR_BYTES) {
-        free(text);
-        return bitt_fail(err, "%s: too large for a token-file sidecar (%zu bytes)", side, len);
-    }
+    BittError why;
+    if (file_read_limited(side, MAX_SIDECAR_BYTES, &text, &len, &why))
+        return bitt_fail(err, "%s: the sidecar of %s cannot be read (%s; token files are made by "
+                         "bitt prepare, which writes both)", side, tf->path, why.message);
     doc = json_parse((const char *)text, len, side, err);
     free(text);
     if (!doc) return -1;
@@ -153,14 +150,14 @@ done:
 }
 
 static int load_tokens(TokenFile *tf, BittError *err) {
-    FILE *f = fopen(tf->path, "rb");
+    FILE *f = file_open_read(tf->path, err); /* a FIFO or device is refused, not waited on */
     struct stat st;
     uint64_t want = tf->n_tokens * (uint64_t)tf->dtype_bytes, i;
     size_t got;
-    if (!f) return bitt_fail(err, "%s: cannot open: %s", tf->path, strerror(errno));
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (!f) return -1;
+    if (fstat(fileno(f), &st) != 0) {
         fclose(f);
-        return bitt_fail(err, "%s: not a regular file", tf->path);
+        return bitt_fail(err, "%s: cannot stat: %s", tf->path, strerror(errno));
     }
     if ((uint64_t)st.st_size % (uint64_t)tf->dtype_bytes != 0) {
         fclose(f);
@@ -247,8 +244,7 @@ int token_writer_open(TokenWriter *w, const char *path, int32_t vocab_size, Bitt
         token_writer_abort(w);
         return bitt_fail(err, "%s: out of memory", path);
     }
-    if (!(w->f = fopen(w->tmp_path, "wb"))) {
-        bitt_fail(err, "%s: cannot create: %s", w->tmp_path, strerror(errno));
+    if (!(w->f = file_open_write(w->tmp_path, 0, err))) {
         token_writer_abort(w);
         return -1;
     }

@@ -51,11 +51,6 @@ static int load_bitlinear(const SafeTensors *st, const ParamRef *p, int keep_lat
         free(latent);
         return -1;
     }
-    for (size_t i = 0; i < param_count(p); i++)
-        if (!isfinite(latent[i])) {
-            free(latent);
-            return bitt_fail(err, "%s: tensor '%s' contains NaN or infinity", st->source, p->spec.name);
-        }
     bitlinear_quantize_weights(latent, bl->q.rows, bl->q.cols, &bl->q);
     if (keep_latent) {
         free(bl->latent);
@@ -78,17 +73,83 @@ int model_load_tensors(Model *m, const SafeTensors *st, int keep_latent, BittErr
     return 0;
 }
 
+static int is_float_dtype(StDtype dt) { return dt == ST_F32 || dt == ST_F16 || dt == ST_BF16; }
+
+/* Checks one float tensor of the file: present, F32/F16/BF16, the given shape. */
+static const StTensor *expect_float(const SafeTensors *st, const char *name, int ndim, const int64_t *shape,
+                                    BittError *err) {
+    const StTensor *t = safetensors_find(st, name);
+    if (!t) { bitt_fail(err, "%s: missing tensor '%s'", st->source, name); return NULL; }
+    if (!is_float_dtype(t->dtype)) {
+        bitt_fail(err, "%s: tensor '%s' has dtype %s, expected F32, F16 or BF16", st->source, name,
+                  st_dtype_name(t->dtype));
+        return NULL;
+    }
+    return safetensors_expect(st, name, t->dtype, ndim, shape, err);
+}
+
+/* Checks the file's tensors against the parameter table of the config before
+ * any weight is allocated (SPEC 4): each tensor the model reads is there, of a
+ * dtype the loader takes and of the shape the config gives, and the file holds
+ * no tensor the model does not read (a config that disagrees with its tensors,
+ * e.g. fewer layers than the file has, is an error, not a partial model). Since
+ * the safetensors reader has checked every tensor's bytes against the file, what
+ * model_alloc then reserves is bounded by the file's size. */
+static int check_file_tensors(const ModelConfig *cfg, const SafeTensors *st, BittError *err) {
+    const int n = param_table(cfg, NULL);
+    ParamSpec *table = calloc((size_t)n, sizeof *table);
+    unsigned char *used = calloc((size_t)st->count + 1, 1);
+    if (!used || !table) {
+        free(used);
+        free(table);
+        return bitt_fail(err, "%s: out of memory", st->source);
+    }
+    param_table(cfg, table);
+    int rc = 0;
+    for (int i = 0; i < n && !rc; i++) {
+        const ParamSpec *p = &table[i];
+        const StTensor *t = safetensors_find(st, p->name);
+        if (p->kind == PARAM_BITLINEAR && t && t->dtype == ST_U8) { /* packed ternary + its scale */
+            const int64_t shape[2] = {p->shape[0], (int64_t)ternary_packed_row_bytes((int)p->shape[1])};
+            char scale_name[80];
+            const int64_t one = 1;
+            snprintf(scale_name, sizeof scale_name, "%s_scale", p->name);
+            const StTensor *sc = NULL;
+            if (!safetensors_expect(st, p->name, ST_U8, 2, shape, err) ||
+                !(sc = expect_float(st, scale_name, 1, &one, err)))
+                rc = -1;
+            else
+                used[sc - st->tensors] = 1;
+        } else if (!expect_float(st, p->name, p->ndim, p->shape, err)) {
+            rc = -1;
+        }
+        if (!rc) used[t - st->tensors] = 1;
+    }
+    for (int i = 0; i < st->count && !rc; i++)
+        if (!used[i])
+            rc = bitt_fail(err, "%s: tensor '%s' is not part of the model its config describes (%s%s, %d layers): "
+                           "config and tensors disagree", st->source, st->tensors[i].name,
+                           ttt_variant_name(cfg->variant), cfg->forget_gate ? " with the forget gate" : "",
+                           cfg->num_layers);
+    free(used);
+    free(table);
+    return rc;
+}
+
 /* Builds the model once config, tokenizer and tensors are at hand. */
 static Model *model_build(const JsonValue *config, const char *config_source, Tokenizer *tok,
                           const SafeTensors *st, int version, int keep_latent, BittError *err) {
     ModelConfig cfg;
     if (config_from_json(config, config_source, &cfg, err) != 0) { tokenizer_free(tok); return NULL; }
-    if (tokenizer_vocab_size(tok) > cfg.vocab_size) {
-        bitt_fail(err, "%s: the tokenizer has %d ids but the model's vocab_size is %d", config_source,
-                  tokenizer_vocab_size(tok), cfg.vocab_size);
+    /* Equal sizes, as every model this project writes has: a larger vocab_size
+     * would let the sampler pick ids the tokenizer cannot decode to text. */
+    if (tokenizer_vocab_size(tok) != cfg.vocab_size) {
+        bitt_fail(err, "%s: the tokenizer has %d ids but the model's vocab_size is %d (they must be equal)",
+                  config_source, tokenizer_vocab_size(tok), cfg.vocab_size);
         tokenizer_free(tok);
         return NULL;
     }
+    if (check_file_tensors(&cfg, st, err) != 0) { tokenizer_free(tok); return NULL; }
     Model *m = model_alloc(&cfg, tok, err);
     if (!m) return NULL;
     m->bitt_version = version;

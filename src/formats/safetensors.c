@@ -1,6 +1,7 @@
 /* safetensors.c: the safetensors reader (in place, bounds-checked) and writer. */
 #include "safetensors.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,24 @@ static uint64_t read_u64_le(const uint8_t *p) {
     return v;
 }
 
-/* Parses one tensor entry of the header. */
+/* Integers a double holds exactly: header numbers above this are refused. */
+#define ST_MAX_EXACT 9007199254740992.0 /* 2^53 */
+
+/* Reads a header number that must be a non-negative integer <= max. The
+ * double is range-checked before it is converted (converting one outside
+ * the range of the integer type is undefined behaviour). */
+static int header_uint(const JsonValue *v, uint64_t max, uint64_t *out) {
+    if (!v || v->type != JSON_NUMBER) return -1;
+    const double x = v->u.number;
+    if (!(x >= 0.0 && x <= ST_MAX_EXACT) || x != floor(x)) return -1;
+    const uint64_t u = (uint64_t)x;
+    if (u > max) return -1;
+    *out = u;
+    return 0;
+}
+
+/* Parses one tensor entry of the header: dtype, shape and data_offsets are
+ * checked against the data section (data_len bytes) before any is used. */
 static int parse_entry(const JsonMember *m, const uint8_t *data, size_t data_len,
                        const char *source, StTensor *t, BittError *err) {
     const JsonValue *v = &m->value;
@@ -47,31 +65,95 @@ static int parse_entry(const JsonMember *m, const uint8_t *data, size_t data_len
     uint64_t elems = 1;
     for (int i = 0; i < t->ndim; i++) {
         const JsonValue *d = &shape->u.array.items[i];
-        if (d->type != JSON_NUMBER || d->u.number < 0 || d->u.number > 4e12 ||
-            d->u.number != (double)(int64_t)d->u.number)
-            return bitt_fail(err, "%s: tensor '%s': bad shape entry", source, m->key);
-        t->shape[i] = (int64_t)d->u.number;
-        if (t->shape[i] && elems > UINT64_MAX / 16 / (uint64_t)t->shape[i])
+        uint64_t n;
+        if (header_uint(d, (uint64_t)INT64_MAX, &n) != 0)
+            return bitt_fail(err, "%s: tensor '%s': bad shape entry %d (must be an integer in 0..2^53)",
+                             source, m->key, i);
+        t->shape[i] = (int64_t)n;
+        if (n && elems > UINT64_MAX / 16 / n)
             return bitt_fail(err, "%s: tensor '%s': shape too large", source, m->key);
-        elems *= (uint64_t)t->shape[i];
+        elems *= n;
     }
     const JsonValue *offs = json_get_typed(v, "data_offsets", JSON_ARRAY);
     if (!offs || offs->u.array.count != 2)
         return bitt_fail(err, "%s: tensor '%s': data_offsets must be [begin, end]", source, m->key);
-    double b = offs->u.array.items[0].type == JSON_NUMBER ? offs->u.array.items[0].u.number : -1;
-    double e = offs->u.array.items[1].type == JSON_NUMBER ? offs->u.array.items[1].u.number : -1;
-    if (b < 0 || e < b || b != (double)(uint64_t)b || e != (double)(uint64_t)e)
-        return bitt_fail(err, "%s: tensor '%s': bad data_offsets", source, m->key);
-    if (e > (double)data_len)
-        return bitt_fail(err, "%s: tensor '%s': data_offsets [%.0f, %.0f] past the end of the data (%zu bytes); file truncated?",
-                         source, m->key, b, e, data_len);
-    uint64_t nbytes = elems * dtype_sizes[t->dtype];
-    if ((uint64_t)(e - b) != nbytes)
-        return bitt_fail(err, "%s: tensor '%s': %.0f data bytes do not match dtype %s and shape (%llu bytes)",
-                         source, m->key, e - b, dt, (unsigned long long)nbytes);
+    const JsonValue *bv = &offs->u.array.items[0], *ev = &offs->u.array.items[1];
+    uint64_t b, e;
+    if (header_uint(bv, UINT64_MAX, &b) != 0 || header_uint(ev, UINT64_MAX, &e) != 0 || e < b)
+        return bitt_fail(err, "%s: tensor '%s': bad data_offsets (they must be integers begin <= end)",
+                         source, m->key);
+    if (e > (uint64_t)data_len)
+        return bitt_fail(err, "%s: tensor '%s': data_offsets [%llu, %llu] past the end of the data (%zu bytes); file truncated?",
+                         source, m->key, (unsigned long long)b, (unsigned long long)e, data_len);
+    const uint64_t nbytes = elems * dtype_sizes[t->dtype];
+    if (e - b != nbytes)
+        return bitt_fail(err, "%s: tensor '%s': %llu data bytes do not match dtype %s and shape (%llu bytes)",
+                         source, m->key, (unsigned long long)(e - b), dt, (unsigned long long)nbytes);
+    t->begin = (size_t)b;
     t->data = data + (size_t)b;
     t->nbytes = (size_t)nbytes;
     return 0;
+}
+
+/* A tensor's sort keys and index (qsort has no context argument, and a
+ * file-static one would not be thread-safe). */
+typedef struct SortKey {
+    const char *name;
+    size_t begin, nbytes;
+    int index;
+} SortKey;
+
+static int cmp_by_name(const void *a, const void *b) {
+    return strcmp(((const SortKey *)a)->name, ((const SortKey *)b)->name);
+}
+
+static int cmp_by_offsets(const void *a, const void *b) {
+    const SortKey *x = a, *y = b;
+    if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
+    if (x->nbytes != y->nbytes) return x->nbytes < y->nbytes ? -1 : 1; /* empty tensors first */
+    return x->index - y->index;
+}
+
+/* Checks the tensor set as a whole, in O(n log n): no name twice, and the
+ * tensors, sorted by offsets, tile the data section exactly (no overlap, no
+ * gap, nothing after the last), as the reference safetensors library requires. */
+static int check_layout(SafeTensors *out, size_t data_len, BittError *err) {
+    const int n = out->count;
+    SortKey *keys = malloc((size_t)(n ? n : 1) * sizeof *keys);
+    int *order = malloc((size_t)(n ? n : 1) * sizeof *order);
+    if (!keys || !order) {
+        free(keys);
+        free(order);
+        return bitt_fail(err, "%s: out of memory", out->source);
+    }
+    for (int i = 0; i < n; i++)
+        keys[i] = (SortKey){out->tensors[i].name, out->tensors[i].begin, out->tensors[i].nbytes, i};
+    qsort(keys, (size_t)n, sizeof *keys, cmp_by_name);
+    for (int i = 0; i < n; i++) out->by_name[i] = keys[i].index;
+    qsort(keys, (size_t)n, sizeof *keys, cmp_by_offsets);
+    for (int i = 0; i < n; i++) order[i] = keys[i].index;
+    free(keys);
+    int rc = 0;
+    for (int i = 1; i < n && !rc; i++)
+        if (strcmp(out->tensors[out->by_name[i - 1]].name, out->tensors[out->by_name[i]].name) == 0)
+            rc = bitt_fail(err, "%s: tensor '%s' appears twice", out->source, out->tensors[out->by_name[i]].name);
+    size_t end = 0;
+    for (int i = 0; i < n && !rc; i++) {
+        const StTensor *t = &out->tensors[order[i]];
+        if (t->begin < end) {
+            rc = bitt_fail(err, "%s: tensor '%s' (data bytes %zu..%zu) overlaps the tensor before it (which ends at %zu)",
+                           out->source, t->name, t->begin, t->begin + t->nbytes, end);
+        } else if (t->begin > end) {
+            rc = bitt_fail(err, "%s: a gap of %zu unused data bytes before tensor '%s' (at %zu): the tensors must "
+                           "fill the data section without gaps", out->source, t->begin - end, t->name, t->begin);
+        }
+        end = t->begin + t->nbytes;
+    }
+    if (!rc && end != data_len)
+        rc = bitt_fail(err, "%s: %zu bytes after the last tensor's data (the tensors hold %zu of %zu data bytes): "
+                       "trailing bytes are not allowed", out->source, data_len - end, end, data_len);
+    free(order);
+    return rc;
 }
 
 int safetensors_parse(const uint8_t *buf, size_t len, const char *source, SafeTensors *out,
@@ -96,14 +178,20 @@ int safetensors_parse(const uint8_t *buf, size_t len, const char *source, SafeTe
     const uint8_t *data = buf + 8 + n;
     size_t data_len = len - 8 - (size_t)n;
     out->header = doc;
-    out->tensors = calloc(root->u.object.count ? root->u.object.count : 1, sizeof(StTensor));
-    if (!out->tensors) { safetensors_free(out); return bitt_fail(err, "%s: out of memory", source); }
+    const size_t cap = root->u.object.count ? root->u.object.count : 1;
+    if (root->u.object.count > (size_t)INT32_MAX) {
+        safetensors_free(out);
+        return bitt_fail(err, "%s: too many tensors", source);
+    }
+    out->tensors = calloc(cap, sizeof(StTensor));
+    out->by_name = calloc(cap, sizeof(int));
+    if (!out->tensors || !out->by_name) { safetensors_free(out); return bitt_fail(err, "%s: out of memory", source); }
     for (size_t i = 0; i < root->u.object.count; i++) {
         const JsonMember *m = &root->u.object.members[i];
         if (strcmp(m->key, "__metadata__") == 0) {
-            if (m->value.type != JSON_OBJECT) {
+            if (m->value.type != JSON_OBJECT || out->metadata) {
                 safetensors_free(out);
-                return bitt_fail(err, "%s: __metadata__ is not an object", source);
+                return bitt_fail(err, "%s: __metadata__ is not an object or appears twice", source);
             }
             out->metadata = &m->value;
             continue;
@@ -112,26 +200,32 @@ int safetensors_parse(const uint8_t *buf, size_t len, const char *source, SafeTe
             safetensors_free(out);
             return -1;
         }
-        for (int j = 0; j < out->count; j++)
-            if (strcmp(out->tensors[j].name, m->key) == 0) {
-                bitt_fail(err, "%s: tensor '%s' appears twice", source, m->key);
-                safetensors_free(out); /* frees m->key: the message is written first */
-                return -1;
-            }
         out->count++;
+    }
+    if (check_layout(out, data_len, err) != 0) {
+        safetensors_free(out); /* frees the names: the message is written first */
+        return -1;
     }
     return 0;
 }
 
 void safetensors_free(SafeTensors *st) {
     free(st->tensors);
+    free(st->by_name);
     json_doc_free(st->header);
     memset(st, 0, sizeof *st);
 }
 
 const StTensor *safetensors_find(const SafeTensors *st, const char *name) {
-    for (int i = 0; i < st->count; i++)
-        if (strcmp(st->tensors[i].name, name) == 0) return &st->tensors[i];
+    int lo = 0, hi = st->count; /* binary search of the names in by_name order */
+    while (lo < hi) {
+        const int mid = lo + (hi - lo) / 2;
+        const StTensor *t = &st->tensors[st->by_name[mid]];
+        const int c = strcmp(t->name, name);
+        if (c == 0) return t;
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
     return NULL;
 }
 
@@ -189,6 +283,9 @@ int safetensors_read_f32(const SafeTensors *st, const char *name, int ndim, cons
             uint16_t h = (uint16_t)(p[2 * i] | (p[2 * i + 1] << 8));
             out[i] = t->dtype == ST_F16 ? f16_to_f32(h) : bf16_to_f32(h);
         }
+        if (!isfinite(out[i]))
+            return bitt_fail(err, "%s: tensor '%s' holds %s at element %zu: weights and states must be finite",
+                             st->source, name, isnan(out[i]) ? "NaN" : "infinity", i);
     }
     return 0;
 }

@@ -31,18 +31,25 @@ typedef struct StTensor {
     int ndim;
     int64_t shape[ST_MAX_DIMS];
     const uint8_t *data;           /* points into the buffer; may be unaligned */
+    size_t begin;                  /* offset of data in the data section */
     size_t nbytes;
 } StTensor;
 
 typedef struct SafeTensors {
-    StTensor *tensors;
+    StTensor *tensors;             /* in header order */
+    int *by_name;                  /* indices into tensors, sorted by name (lookups) */
     int count;
     const JsonValue *metadata;     /* the "__metadata__" object or NULL */
     JsonDoc *header;
     const char *source;            /* name used in error messages (not owned) */
 } SafeTensors;
 
-/* Parses len bytes at buf. On failure fills err (naming source) and returns -1. */
+/* Parses len bytes at buf. On failure fills err (naming source) and returns -1.
+ * As the reference safetensors library does, it refuses header numbers that
+ * are not non-negative integers (checked before any conversion), a name
+ * twice, and data_offsets that do not tile the data section exactly: the
+ * tensors sorted by offset must follow each other without overlap or gap
+ * from 0 to the end of the buffer (no trailing bytes). */
 int safetensors_parse(const uint8_t *buf, size_t len, const char *source, SafeTensors *out,
                       BittError *err);
 void safetensors_free(SafeTensors *st);
@@ -53,7 +60,9 @@ const char *safetensors_meta(const SafeTensors *st, const char *key);
 /* Finds a tensor and checks dtype and shape; error names source and tensor. */
 const StTensor *safetensors_expect(const SafeTensors *st, const char *name, StDtype dtype,
                                    int ndim, const int64_t *shape, BittError *err);
-/* Copies a float tensor of n elements (F32, F16 or BF16) into out as float32. */
+/* Copies a float tensor of n elements (F32, F16 or BF16) into out as float32.
+ * A NaN or infinity anywhere is an error naming the tensor and the element
+ * (out is then partly written): every float this project stores is finite. */
 int safetensors_read_f32(const SafeTensors *st, const char *name, int ndim, const int64_t *shape,
                          float *out, BittError *err);
 

@@ -7,6 +7,7 @@
 #ifndef BITT_KERNELS_H
 #define BITT_KERNELS_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,7 +39,9 @@ typedef struct Kernels {
     /* y[t, o] = sum_i w[o, i] * x[t, i] in float (act_quant "none"). */
     void (*ternary_matmul_f32)(const TernaryMatrix *w, const float *x, int T, float *y);
     /* Per-row int8 quantisation (SPEC 1.1): xq = clamp(round(x * s), -127, 127),
-     * s = 127 / max(max|x|, 1e-5); returns s. */
+     * s = 127 / max(max|x|, 1e-5); returns s. Defined for every float, the
+     * same in every backend: NaNs are left out of max|x| and quantise to 0
+     * (as does inf * 0 when a row holds an infinity: s is then 0). */
     float (*quantize_row_i8)(const float *x, int n, int8_t *xq);
     /* y[t, o] = sum_i W[o, i] * x[t, i]; W: rows x cols float. Every backend
      * sums in the same order, so all give the same bits (the result feeds the
@@ -55,6 +58,14 @@ typedef struct Kernels {
     void (*rmsnorm)(const float *x, const float *w, int n, float eps, float *y);
 } Kernels;
 
+/* roundf(r) clamped to [-127, 127] as int8, NaN -> 0: the scalar tail of
+ * every quantiser (a float -> int conversion of NaN or of a value out of
+ * range is undefined behaviour in C, so the clamp comes first). */
+static inline int8_t kernels_round_i8(float v) {
+    const float r = roundf(v);
+    return (int8_t)(r > 127.0f ? 127 : r < -127.0f ? -127 : r == r ? (int)r : 0);
+}
+
 const Kernels *kernels_scalar(void);
 /* The fastest backend this CPU supports: AVX2 where the CPU has it (checked
  * at run time), else scalar. The environment variable BITT_KERNELS=scalar
@@ -62,5 +73,9 @@ const Kernels *kernels_scalar(void);
 const Kernels *kernels_best(void);
 /* A backend by name ("scalar", "avx2"), or NULL if not built / not supported here. */
 const Kernels *kernels_by_name(const char *name);
+/* The i-th kernel set this build has (whether or not this CPU runs it), NULL
+ * past the last: for tests that every entry the engine calls is filled in
+ * (all but the optional prepare_ternary / release_ternary). */
+const Kernels *kernels_built(int i);
 
 #endif

@@ -38,10 +38,7 @@ static float scalar_quantize_row_i8(const float *x, int n, int8_t *xq) {
         if (a > maxabs) maxabs = a;
     }
     float s = 127.0f / (maxabs > 1e-5f ? maxabs : 1e-5f);
-    for (int i = 0; i < n; i++) {
-        float r = roundf(x[i] * s);
-        xq[i] = (int8_t)(r > 127.0f ? 127 : r < -127.0f ? -127 : (int)r);
-    }
+    for (int i = 0; i < n; i++) xq[i] = kernels_round_i8(x[i] * s);
     return s;
 }
 

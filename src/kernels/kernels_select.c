@@ -25,6 +25,19 @@ const Kernels *kernels_by_name(const char *name) {
     return NULL;
 }
 
+const Kernels *kernels_built(int i) {
+    const Kernels *all[] = {
+        kernels_scalar(),
+#ifdef BITT_HAVE_AVX2
+        kernels_avx2(), kernels_avx512vnni(), kernels_dense_f32(),
+#endif
+#if defined(__wasm_simd128__)
+        kernels_wasm128(),
+#endif
+    };
+    return i >= 0 && i < (int)(sizeof all / sizeof *all) ? all[i] : NULL;
+}
+
 const Kernels *kernels_best(void) {
     const char *forced = getenv("BITT_KERNELS");
     if (forced && *forced) {

@@ -14,7 +14,7 @@ void bitlinear_quantize_weights(const float *latent, int rows, int cols, Ternary
     float denom = g + 1e-6f;
     for (size_t i = 0; i < n; i++) {
         float r = roundf(latent[i] / denom);
-        out->w[i] = (int8_t)(r > 1.0f ? 1 : r < -1.0f ? -1 : (int)r);
+        out->w[i] = (int8_t)(r > 1.0f ? 1 : r < -1.0f ? -1 : r == r ? (int)r : 0); /* NaN -> 0, no UB */
     }
     out->scale = g;
 }

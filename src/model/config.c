@@ -35,18 +35,21 @@ void config_init(ModelConfig *c, int vocab, int dim, int layers, TttVariant vari
 }
 
 int config_validate(const ModelConfig *c, const char *source, BittError *err) {
-    if (c->vocab_size < 3 || c->vocab_size > 10000000)
-        return bitt_fail(err, "%s: config vocab_size %d out of range [3, 10000000]", source, c->vocab_size);
-    if (c->hidden_dim < 4 || c->hidden_dim > 65536 || c->hidden_dim % 4 != 0)
-        return bitt_fail(err, "%s: config hidden_dim %d must be a multiple of 4 in [4, 65536]", source, c->hidden_dim);
-    if (c->num_layers < 1 || c->num_layers > 1024)
-        return bitt_fail(err, "%s: config num_layers %d out of range [1, 1024]", source, c->num_layers);
-    if (c->intermediate_dim < 1 || c->intermediate_dim > 1 << 20)
-        return bitt_fail(err, "%s: config intermediate_dim %d out of range", source, c->intermediate_dim);
+    if (c->vocab_size < 3 || c->vocab_size > CONFIG_MAX_VOCAB)
+        return bitt_fail(err, "%s: config vocab_size %d out of range [3, %d]", source, c->vocab_size, CONFIG_MAX_VOCAB);
+    if (c->hidden_dim < 4 || c->hidden_dim > CONFIG_MAX_DIM || c->hidden_dim % 4 != 0)
+        return bitt_fail(err, "%s: config hidden_dim %d must be a multiple of 4 in [4, %d]", source, c->hidden_dim,
+                         CONFIG_MAX_DIM);
+    if (c->num_layers < 1 || c->num_layers > CONFIG_MAX_LAYERS)
+        return bitt_fail(err, "%s: config num_layers %d out of range [1, %d]", source, c->num_layers, CONFIG_MAX_LAYERS);
+    if (c->intermediate_dim < 1 || c->intermediate_dim > CONFIG_MAX_INTERMEDIATE)
+        return bitt_fail(err, "%s: config intermediate_dim %d out of range [1, %d]", source, c->intermediate_dim,
+                         CONFIG_MAX_INTERMEDIATE);
     if (c->num_heads < 1 || c->hidden_dim % c->num_heads != 0)
         return bitt_fail(err, "%s: config num_heads %d does not divide hidden_dim %d", source, c->num_heads, c->hidden_dim);
-    if (c->mini_batch < 1 || c->mini_batch > 4096)
-        return bitt_fail(err, "%s: config mini_batch %d out of range [1, 4096]", source, c->mini_batch);
+    if (c->mini_batch < 1 || c->mini_batch > CONFIG_MAX_MINI_BATCH)
+        return bitt_fail(err, "%s: config mini_batch %d out of range [1, %d]", source, c->mini_batch,
+                         CONFIG_MAX_MINI_BATCH);
     if (!isfinite(c->base_lr) || !isfinite(c->inner_lr) || !(c->rms_eps > 0) || !isfinite(c->rms_eps))
         return bitt_fail(err, "%s: config base_lr, inner_lr and rms_eps must be finite (rms_eps > 0)", source);
     if (!(c->state_decay > 0.0f && c->state_decay <= 1.0f))
@@ -57,8 +60,9 @@ int config_validate(const ModelConfig *c, const char *source, BittError *err) {
     if (c->forget_gate && c->state_decay != 1.0f)
         return bitt_fail(err, "%s: config forget_gate and state_decay %g < 1 are not combined (SPEC 1.2.1: the fixed "
                               "decay is the gate's special case; choose one)", source, (double)c->state_decay);
-    if ((double)c->vocab_size * c->hidden_dim > 4e9)
-        return bitt_fail(err, "%s: config vocab_size x hidden_dim too large", source);
+    if ((double)c->vocab_size * c->hidden_dim > CONFIG_MAX_VOCAB_X_DIM)
+        return bitt_fail(err, "%s: config vocab_size x hidden_dim = %.0f is above the limit %.0f", source,
+                         (double)c->vocab_size * c->hidden_dim, CONFIG_MAX_VOCAB_X_DIM);
     return 0;
 }
 
@@ -87,9 +91,9 @@ static int read_float(const JsonValue *obj, const char *key, const char *source,
 int config_from_json(const JsonValue *obj, const char *source, ModelConfig *c, BittError *err) {
     if (!obj || obj->type != JSON_OBJECT) return bitt_fail(err, "%s: config is not a JSON object", source);
     int vocab = 0, dim = 0, layers = 0;
-    if (read_int(obj, "vocab_size", source, 3, 10000000, &vocab, err) ||
-        read_int(obj, "hidden_dim", source, 4, 65536, &dim, err) ||
-        read_int(obj, "num_layers", source, 1, 1024, &layers, err))
+    if (read_int(obj, "vocab_size", source, 3, CONFIG_MAX_VOCAB, &vocab, err) ||
+        read_int(obj, "hidden_dim", source, 4, CONFIG_MAX_DIM, &dim, err) ||
+        read_int(obj, "num_layers", source, 1, CONFIG_MAX_LAYERS, &layers, err))
         return -1;
     if (!vocab || !dim || !layers)
         return bitt_fail(err, "%s: config needs vocab_size, hidden_dim and num_layers", source);
@@ -106,9 +110,9 @@ int config_from_json(const JsonValue *obj, const char *source, ModelConfig *c, B
     }
     config_init(c, vocab, dim, layers, v);
     if (seed_form) c->act_quant = 0;
-    if (read_int(obj, "intermediate_dim", source, 1, 1 << 20, &c->intermediate_dim, err) ||
-        read_int(obj, "num_heads", source, 1, 65536, &c->num_heads, err) ||
-        read_int(obj, "mini_batch", source, 1, 4096, &c->mini_batch, err) ||
+    if (read_int(obj, "intermediate_dim", source, 1, CONFIG_MAX_INTERMEDIATE, &c->intermediate_dim, err) ||
+        read_int(obj, "num_heads", source, 1, CONFIG_MAX_DIM, &c->num_heads, err) ||
+        read_int(obj, "mini_batch", source, 1, CONFIG_MAX_MINI_BATCH, &c->mini_batch, err) ||
         read_float(obj, "base_lr", source, &c->base_lr, err) ||
         read_float(obj, "state_decay", source, &c->state_decay, err) ||
         read_float(obj, "inner_lr", source, &c->inner_lr, err) ||

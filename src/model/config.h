@@ -6,6 +6,17 @@
 #include "../formats/json.h"
 #include "../util/error.h"
 
+/* Limits of a config (config_validate; the messages name them). They keep
+ * every size product in range of the int and size_t arithmetic of the
+ * engine; what a loaded model reserves is bounded besides by its file, whose
+ * tensors are checked against the config before any weight is allocated. */
+#define CONFIG_MAX_VOCAB 10000000        /* vocab_size in [3, this] */
+#define CONFIG_MAX_DIM 65536             /* hidden_dim a multiple of 4 in [4, this] */
+#define CONFIG_MAX_LAYERS 1024           /* num_layers in [1, this] */
+#define CONFIG_MAX_INTERMEDIATE 1048576  /* intermediate_dim in [1, this] */
+#define CONFIG_MAX_MINI_BATCH 4096       /* mini_batch in [1, this] */
+#define CONFIG_MAX_VOCAB_X_DIM 4e9       /* vocab_size x hidden_dim (embed and lm_head values) */
+
 typedef enum TttVariant { TTT_LINEAR = 0, TTT_SEED = 1, TTT_NONE = 2 } TttVariant;
 
 typedef struct ModelConfig {

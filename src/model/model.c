@@ -128,11 +128,9 @@ int model_set_lm_head_int8(Model *m, int on, BittError *err) {
         const float *row = m->lm_head + (size_t)o * D;
         float maxabs = 0.0f;
         for (int i = 0; i < D; i++) maxabs = fabsf(row[i]) > maxabs ? fabsf(row[i]) : maxabs;
-        q->row_scale[o] = maxabs / 127.0f;
-        for (int i = 0; i < D; i++) {
-            float r = maxabs > 0 ? roundf(row[i] / q->row_scale[o]) : 0.0f;
-            q->w[(size_t)o * D + i] = (int8_t)(r > 127 ? 127 : r < -127 ? -127 : r);
-        }
+        q->row_scale[o] = maxabs / 127.0f; /* 0 for a row of zeros or of subnormals below 127 * FLT_TRUE_MIN */
+        for (int i = 0; i < D; i++) /* kernels_round_i8: 0 / 0 is NaN, which must not reach an int conversion */
+            q->w[(size_t)o * D + i] = q->row_scale[o] > 0 ? kernels_round_i8(row[i] / q->row_scale[o]) : 0;
     }
     m->lm_head_i8 = q;
     return 0;

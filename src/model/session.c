@@ -155,6 +155,9 @@ int session_forward(Session *s, const int32_t *ids, int n, float *logits, int al
     for (int i = 0; i < n; i++)
         if (ids[i] < 0 || ids[i] >= V)
             return bitt_fail(err, "token id %d (at position %d) out of range [0, %d)", ids[i], i, V);
+    if (n > 0 && s->state.token_count > STATE_MAX_TOKENS - n)
+        return bitt_fail(err, "the memory has read %lld tokens: at most %lld are supported",
+                         (long long)s->state.token_count, STATE_MAX_TOKENS);
     for (int at = 0; at < n; at += SESSION_CHUNK) {
         int T = n - at < SESSION_CHUNK ? n - at : SESSION_CHUNK;
         int last_chunk = at + T == n;

@@ -161,6 +161,20 @@ int state_save_memory(const ModelState *s, const Model *m, uint8_t **buf, size_t
     return rc ? -1 : 0;
 }
 
+/* The token_count metadata: decimal digits only, at most STATE_MAX_TOKENS;
+ * -1 if absent or anything else (no strtoll: it takes signs, spaces and
+ * saturates silently on overflow). */
+static long long parse_token_count(const char *s) {
+    long long v = 0;
+    if (!s || !*s) return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9') return -1;
+        v = v * 10 + (*s - '0');
+        if (v > STATE_MAX_TOKENS) return -1; /* checked every digit: v * 10 never overflows */
+    }
+    return v;
+}
+
 int state_load_memory(ModelState *s, const Model *m, const uint8_t *buf, size_t len,
                       const char *source, BittError *err) {
     SafeTensors st;
@@ -176,8 +190,7 @@ int state_load_memory(ModelState *s, const Model *m, const uint8_t *buf, size_t 
     const char *count = safetensors_meta(&st, "token_count");
     char want_fp[32];
     snprintf(want_fp, sizeof want_fp, "%016" PRIx64, m->fingerprint);
-    char *end = NULL;
-    long long tokens = count ? strtoll(count, &end, 10) : -1;
+    const long long tokens = parse_token_count(count);
     if (!list || !staged || !pos || !hidden) {
         bitt_fail(err, "%s: out of memory", source);
     } else if (!format || strcmp(format, "bitt-state") != 0) {
@@ -188,8 +201,9 @@ int state_load_memory(ModelState *s, const Model *m, const uint8_t *buf, size_t 
     } else if (!fp || strcmp(fp, want_fp) != 0) {
         bitt_fail(err, "%s: state belongs to another model (fingerprint %s, this model %s)", source,
                   fp ? fp : "missing", want_fp);
-    } else if (!count || !end || *end || tokens < 0) {
-        bitt_fail(err, "%s: bad or missing token_count in the state metadata", source);
+    } else if (tokens < 0) {
+        bitt_fail(err, "%s: bad or missing token_count in the state metadata (it must be a decimal "
+                  "integer in 0..%lld)", source, STATE_MAX_TOKENS);
     } else {
         /* stage everything, commit only when all of it checked out */
         int n = list_tensors(s, list);

@@ -9,6 +9,12 @@
 
 #include "model.h"
 
+/* The most tokens a state may have consumed: 2^53, the largest count that a
+ * JavaScript number (bitt-ttt's sessionTokens) and a JSON number hold exactly.
+ * State files with a larger token_count are refused, and a session refuses to
+ * go past it (int64 arithmetic on the count can then never overflow). */
+#define STATE_MAX_TOKENS 9007199254740992LL
+
 typedef struct TttLayerState {
     float *W;   /* H x f x f: Ws, the state at the start of the current mini-batch */
     float *c;   /* H x f: cs */

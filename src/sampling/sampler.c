@@ -41,7 +41,7 @@ void sampler_reseed(Sampler *s, uint64_t seed) {
 }
 
 double det_exp(double x) {
-    if (x < -745.0) return 0.0;
+    if (!(x >= -745.0)) return 0.0; /* also NaN: never reaches the float -> int conversion */
     if (x > 0.0) x = 0.0;
     /* x = n ln2 + r, |r| <= ln2/2 (Cody-Waite split of ln2) */
     const double inv_ln2 = 1.4426950408889634, ln2_hi = 6.93147180369123816490e-01,
@@ -57,16 +57,32 @@ double det_exp(double x) {
     return ldexp(sum, (int)n);
 }
 
+/* A logit as the sampler ranks it: NaN counts as -infinity, so that every
+ * comparison is a total order (qsort and the heap need one) and a NaN is
+ * never chosen over a number. +-infinity rank as themselves. */
+static inline float rank_key(float x) { return x == x ? x : -INFINITY; }
+
 int32_t sample_argmax(const float *logits, int n) {
     int32_t best = 0;
     for (int i = 1; i < n; i++)
-        if (logits[i] > logits[best]) best = i;
+        if (rank_key(logits[i]) > rank_key(logits[best])) best = i;
     return best;
 }
 
 /* Candidate order: larger logit first, then smaller id. */
 static int ranks_before(const float *logits, int32_t a, int32_t b) {
-    return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
+    const float ka = rank_key(logits[a]), kb = rank_key(logits[b]);
+    return ka > kb || (ka == kb && a < b);
+}
+
+/* Unnormalised probability of logit l given the largest one (maxl) and
+ * 1 / temperature: exp((l - maxl) / T) in [0, 1]. NaN gives 0; a logit equal
+ * to maxl gives 1 (also when both are +infinity, where l - maxl is NaN), so
+ * the largest logit always has weight 1 and the weights stay finite. */
+static double weight_of(float l, double maxl, double inv_t) {
+    if (!(l == l)) return 0.0;
+    if ((double)l == maxl) return 1.0;
+    return det_exp(((double)l - maxl) * inv_t);
 }
 
 /* Keeps the k best ids in cand[0..k) sorted best first, in O(V log k):
@@ -77,8 +93,8 @@ static int select_top_k(const float *logits, int V, int k, int32_t *cand) {
         if (size == k) {
             /* ids come in increasing order, so once the heap is full an id
              * gets in only with a logit strictly above the worst kept one */
-            const float worst = logits[cand[0]];
-            while (id < V && !(logits[id] > worst)) id++;
+            const float worst = rank_key(logits[cand[0]]);
+            while (id < V && !(rank_key(logits[id]) > worst)) id++;
             if (id == V) break;
         }
         if (size < k) {
@@ -128,29 +144,36 @@ int32_t sampler_sample(Sampler *s, const float *logits) {
     const SamplingParams *p = &s->params;
     if (p->temperature <= 0.0f || p->top_k == 1) return sample_argmax(logits, V);
     const double inv_t = 1.0 / (double)p->temperature;
-    const double maxl = logits[sample_argmax(logits, V)];
+    const int32_t best = sample_argmax(logits, V);
+    const double maxl = rank_key(logits[best]);
     int n;
     if (p->top_k > 0 && p->top_k < V) {
         n = select_top_k(logits, V, p->top_k, s->cand);
     } else if (p->top_p < 1.0f) {
-        /* only ids whose probability can matter for top-p: p_i >= (1 - top_p) / (V - 1) */
+        /* Only ids whose probability can matter for top-p: the one at rank j >= 1
+         * is kept only if p_j > (1 - top_p) / (V - 1). The best id is always kept
+         * (rank 0), whatever its probability: with near-equal logits and a small
+         * top_p it can be below that bound, and then no other id is kept either. */
         double total = 0.0;
-        for (int i = 0; i < V; i++) total += det_exp(((double)logits[i] - maxl) * inv_t);
+        for (int i = 0; i < V; i++) total += weight_of(logits[i], maxl, inv_t);
         const double cutoff = (1.0 - (double)p->top_p) / (double)(V > 1 ? V - 1 : 1) * total;
         n = 0;
         for (int32_t i = 0; i < V; i++)
-            if (det_exp(((double)logits[i] - maxl) * inv_t) >= cutoff) s->cand[n++] = i;
+            if (i == best || weight_of(logits[i], maxl, inv_t) >= cutoff) s->cand[n++] = i;
         sort_logits = logits;
         qsort(s->cand, (size_t)n, sizeof *s->cand, cmp_candidates);
     } else {
         n = V;
         for (int32_t i = 0; i < V; i++) s->cand[i] = i;
     }
+    /* n >= 1 here (V >= 1, k >= 1, the best id in the top-p set); cand[0] is
+     * the best id where the candidates are sorted (top-k, top-p) */
     double total = 0.0;
     for (int i = 0; i < n; i++) {
-        s->weight[i] = det_exp(((double)logits[s->cand[i]] - maxl) * inv_t);
+        s->weight[i] = weight_of(logits[s->cand[i]], maxl, inv_t);
         total += s->weight[i];
     }
+    if (!(total > 0.0)) return best; /* every logit NaN: nothing to draw from */
     if (p->top_p < 1.0f) { /* candidates are sorted best first: keep the smallest head with mass >= top_p */
         double cum = 0.0, mass = 0.0;
         int keep = n;

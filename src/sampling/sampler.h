@@ -31,10 +31,14 @@ int sampler_init(Sampler *s, int vocab_size, const SamplingParams *p, BittError 
 void sampler_free(Sampler *s);
 /* Restarts the random stream from the seed. */
 void sampler_reseed(Sampler *s, uint64_t seed);
+/* Draws the next token. Safe on any floats: a NaN logit ranks as -infinity
+ * (never drawn while any logit is a number), +infinity logits share all the
+ * probability, and when every logit is NaN the answer is id 0. */
 int32_t sampler_sample(Sampler *s, const float *logits);
-/* Index of the largest logit (the first on ties). */
+/* Index of the largest logit (the first on ties; NaN ranks lowest). */
 int32_t sample_argmax(const float *logits, int n);
-/* exp(x) for x <= 0 computed with + - * only: identical on every IEEE platform. */
+/* exp(x) for x <= 0 computed with + - * only: identical on every IEEE platform
+ * (x > 0 counts as 0; NaN and x < -745 give 0). */
 double det_exp(double x);
 
 #endif

@@ -90,6 +90,9 @@ typedef struct EncodeCtx {
     size_t keys_len, keys_cap;
     int32_t *cids;
     size_t cids_len, cids_cap;
+    /* per added-token pass: the longest added token starting at each position */
+    int32_t *match[2];
+    size_t match_cap[2];
 } EncodeCtx;
 
 typedef struct HeapItem {
@@ -124,6 +127,8 @@ static void ctx_free(EncodeCtx *c) {
     free(c->ents);
     free(c->keys);
     free(c->cids);
+    free(c->match[0]);
+    free(c->match[1]);
 }
 
 /* ---- BPE ---- */
@@ -271,6 +276,7 @@ static int bpe_word(EncodeCtx *c, const unsigned char *w, size_t len) {
         }
         c->sym[n++] = id;
     }
+    if (n == 0) return 0; /* every byte dropped: c->out may still be NULL, and NULL + 0 is UB */
     if (n <= BPE_NAIVE_MAX) {
         n = bpe_naive(tok, c->sym, c->rank, c->merged, n);
     } else {
@@ -299,6 +305,7 @@ static int encode_word(EncodeCtx *c, const unsigned char *w, size_t len) {
     for (i = h & mask; c->slots[i]; i = (i + 1) & mask) {
         e = &c->ents[c->slots[i] - 1];
         if (e->hash == h && e->key_len == len && memcmp(c->keys + e->key_off, w, len) == 0) {
+            if (e->ids_len == 0) return 0; /* a word of dropped bytes (c->cids may be NULL) */
             if (grow_buf((void **)&c->out, &c->cap, c->n + e->ids_len, sizeof *c->out)) return -1;
             memcpy(c->out + c->n, c->cids + e->ids_off, e->ids_len * sizeof *c->out);
             c->n += e->ids_len;
@@ -336,7 +343,7 @@ static int encode_word(EncodeCtx *c, const unsigned char *w, size_t len) {
     e->ids_off = (uint32_t)c->cids_len;
     e->ids_len = (uint32_t)nids;
     memcpy(c->keys + c->keys_len, w, len);
-    memcpy(c->cids + c->cids_len, c->out + before, nids * sizeof *c->cids);
+    if (nids) memcpy(c->cids + c->cids_len, c->out + before, nids * sizeof *c->cids);
     c->keys_len += len;
     c->cids_len += nids;
     c->slots[i] = ++c->nents;
@@ -412,30 +419,28 @@ static int word_char_before(const unsigned char *s, size_t end) {
 
 /* Splits s on the added tokens of pass `pass` (leftmost, then longest
  * match), encodes the added tokens and hands the text between them on to
- * the next pass (then to encode_plain). */
+ * the next pass (then to encode_plain). The longest token at every position
+ * comes from the pass's matcher in one linear scan (c->match[pass], which
+ * the next pass, run on the pieces in between, leaves alone). */
 static int encode_added(EncodeCtx *c, const unsigned char *s, size_t len, int pass) {
     const Tokenizer *tok = c->tok;
     const AddedIndex *ix;
+    const int32_t *longest;
     size_t pos = 0, done = 0;
     if (pass == 2) return encode_plain(c, s, len);
     ix = &tok->index[pass];
-    if (ix->n == 0) return encode_added(c, s, len, pass + 1);
+    if (ix->n == 0 || len == 0) return encode_added(c, s, len, pass + 1);
+    if (grow_buf((void **)&c->match[pass], &c->match_cap[pass], len, sizeof *c->match[pass])) return -1;
+    ac_longest_at(&ix->match, s, len, c->match[pass]);
+    longest = c->match[pass];
     while (pos < len) {
-        uint32_t cnt = ix->count[s[pos]], k;
-        const AddedTok *hit = NULL;
+        const AddedTok *hit;
         size_t start = pos, stop, sp;
-        for (k = 0; k < cnt; k++) {
-            const AddedTok *a = &tok->added[ix->order[ix->start[s[pos]] + k]];
-            const TokEntry *e = &tok->entries[a->entry];
-            if (e->len <= len - pos && memcmp(tok->pool + e->off, s + pos, e->len) == 0) {
-                hit = a;
-                break;
-            }
-        }
-        if (!hit) {
+        if (longest[pos] < 0) {
             pos++;
             continue;
         }
+        hit = &tok->added[ix->added[longest[pos]]];
         stop = pos + tok->entries[hit->entry].len;
         pos = stop; /* the matched text is not searched again, even if discarded */
         if (hit->single_word &&

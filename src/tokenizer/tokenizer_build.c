@@ -33,7 +33,10 @@ Tokenizer *tok_new(const char *source, BittError *err) {
     return tok;
 }
 
-static void free_index(AddedIndex *ix) { free(ix->order); }
+static void free_index(AddedIndex *ix) {
+    free(ix->added);
+    ac_free(&ix->match);
+}
 
 void tokenizer_free(Tokenizer *tok) {
     if (!tok) return;
@@ -358,35 +361,62 @@ static size_t bytes_of(const char *s, size_t len, char *out) {
     return n;
 }
 
-static int cmp_added_len_desc(const void *x, const void *y, const Tokenizer *tok) {
-    const TokEntry *a = &tok->entries[tok->added[*(const uint32_t *)x].entry];
-    const TokEntry *b = &tok->entries[tok->added[*(const uint32_t *)y].entry];
-    unsigned char fa = (unsigned char)tok->pool[a->off], fb = (unsigned char)tok->pool[b->off];
-    if (fa != fb) return fa < fb ? -1 : 1;
-    if (a->len != b->len) return a->len > b->len ? -1 : 1;
-    return a->id < b->id ? -1 : (a->id > b->id);
+/* An added token with its id, for sorting by id (ids of added tokens are
+ * unique: tok_add_added checks). */
+typedef struct AddedById {
+    int32_t id;
+    AddedTok a;
+} AddedById;
+
+static int cmp_added_id(const void *x, const void *y) {
+    const int32_t a = ((const AddedById *)x)->id, b = ((const AddedById *)y)->id;
+    return a < b ? -1 : (a > b);
 }
 
+/* Puts tok->added in id order, in O(n log n). */
+static int sort_added(Tokenizer *tok) {
+    size_t i;
+    AddedById *tmp = malloc((tok->n_added ? tok->n_added : 1) * sizeof *tmp);
+    if (!tmp) return -1;
+    for (i = 0; i < tok->n_added; i++) {
+        tmp[i].id = tok->entries[tok->added[i].entry].id;
+        tmp[i].a = tok->added[i];
+    }
+    qsort(tmp, tok->n_added, sizeof *tmp, cmp_added_id);
+    for (i = 0; i < tok->n_added; i++) tok->added[i] = tmp[i].a;
+    free(tmp);
+    return 0;
+}
+
+/* The matcher of the added tokens with the given normalized flag: linear in
+ * their total length to build, linear in the text to run (however many share
+ * a prefix), where trying each token at each position was quadratic. */
 static int build_index(Tokenizer *tok, AddedIndex *ix, int normalized) {
-    size_t i, j, n = 0;
+    size_t i, n = 0;
+    const char **strs;
+    size_t *lens;
+    int rc;
     memset(ix, 0, sizeof *ix);
     for (i = 0; i < tok->n_added; i++) n += (tok->added[i].normalized != 0) == (normalized != 0);
     if (n == 0) return 0;
-    if (!(ix->order = malloc(n * sizeof *ix->order))) return -1;
+    strs = malloc(n * sizeof *strs);
+    lens = malloc(n * sizeof *lens);
+    if (!(ix->added = malloc(n * sizeof *ix->added)) || !strs || !lens) {
+        free(strs);
+        free(lens);
+        return -1;
+    }
     for (i = 0; i < tok->n_added; i++)
-        if ((tok->added[i].normalized != 0) == (normalized != 0)) ix->order[ix->n++] = (uint32_t)i;
-    /* insertion sort: added tokens are few */
-    for (i = 1; i < n; i++) {
-        uint32_t v = ix->order[i];
-        for (j = i; j > 0 && cmp_added_len_desc(&ix->order[j - 1], &v, tok) > 0; j--)
-            ix->order[j] = ix->order[j - 1];
-        ix->order[j] = v;
-    }
-    for (i = 0; i < n; i++) {
-        unsigned char f = (unsigned char)tok->pool[tok->entries[tok->added[ix->order[i]].entry].off];
-        if (ix->count[f]++ == 0) ix->start[f] = (uint32_t)i;
-    }
-    return 0;
+        if ((tok->added[i].normalized != 0) == (normalized != 0)) {
+            const TokEntry *e = &tok->entries[tok->added[i].entry];
+            strs[ix->n] = tok->pool + e->off;
+            lens[ix->n] = e->len;
+            ix->added[ix->n++] = (uint32_t)i;
+        }
+    rc = ac_build(&ix->match, strs, lens, n); /* contents are unique (tok_add_added checks) and non-empty */
+    free(strs);
+    free(lens);
+    return rc;
 }
 
 int tok_finish(Tokenizer *tok, BittError *err) {
@@ -435,6 +465,6 @@ int tok_finish(Tokenizer *tok, BittError *err) {
         tok->byte_id[i] = tok_vocab_find(tok, c, len);
     }
     tok->unk_id = tok->unk_token ? tok_vocab_find(tok, tok->unk_token, strlen(tok->unk_token)) : -1;
-    if (build_index(tok, &tok->index[0], 0) || build_index(tok, &tok->index[1], 1)) return oom(tok, err);
+    if (sort_added(tok) || build_index(tok, &tok->index[0], 0) || build_index(tok, &tok->index[1], 1)) return oom(tok, err);
     return 0;
 }

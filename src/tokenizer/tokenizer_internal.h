@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ac_match.h"
 #include "tokenizer.h"
 
 #define TOK_MAX_ID 10000000 /* ids must be < this */
@@ -46,10 +47,11 @@ typedef struct MergeMap {
 } MergeMap;
 #define MERGE_EMPTY UINT64_MAX
 
-/* The added tokens matched in one pass, by first byte, longest first. */
+/* The added tokens matched in one pass: for each position of a text, the
+ * longest one that starts there, in linear time (ac_match.h). */
 typedef struct AddedIndex {
-    uint32_t *order; /* indices into Tokenizer.added */
-    uint32_t start[256], count[256];
+    uint32_t *added; /* string i of the matcher is Tokenizer.added[added[i]] */
+    AcMatcher match;
     size_t n;
 } AddedIndex;
 
@@ -62,7 +64,7 @@ struct Tokenizer {
     size_t n_entries, cap_entries;
     StrMap vocab_map; /* model.vocab strings */
     StrMap added_map; /* added tokens' contents */
-    AddedTok *added;
+    AddedTok *added;    /* in id order once tok_finish() has run */
     size_t n_added, cap_added;
     int64_t max_added; /* largest added-token id so far */
 

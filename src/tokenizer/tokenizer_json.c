@@ -8,11 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/fileio.h"
 #include "tokenizer_internal.h"
 
 #define SHOW 40
 #define SHOWN(len) ((int)((len) < SHOW ? (len) : SHOW))
-#define MAX_FILE_BYTES (1024L * 1024L * 1024L)
+#define MAX_FILE_BYTES ((size_t)1 << 30) /* a tokenizer.json larger than 1 GiB is refused unread */
 
 static const char *type_name(const JsonValue *v) {
     if (!v) return "missing";
@@ -250,38 +251,16 @@ fail:
 }
 
 Tokenizer *tokenizer_load_file(const char *path, BittError *err) {
-    FILE *f = fopen(path, "rb");
-    long size;
-    char *text;
+    uint8_t *text;
+    size_t size;
     JsonDoc *doc;
     Tokenizer *tok;
-    if (!f) {
-        bitt_fail(err, "%s: cannot open tokenizer file", path);
+    /* a regular file only (a FIFO is refused, not waited on), its size checked before the read */
+    if (file_read_limited(path, MAX_FILE_BYTES, &text, &size, err)) {
+        bitt_fail_prefix(err, "cannot read the tokenizer file");
         return NULL;
     }
-    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        bitt_fail(err, "%s: cannot read tokenizer file size", path);
-        return NULL;
-    }
-    if (size > MAX_FILE_BYTES) {
-        fclose(f);
-        bitt_fail(err, "%s: tokenizer file is too large (%ld bytes)", path, size);
-        return NULL;
-    }
-    if (!(text = malloc((size_t)size + 1))) {
-        fclose(f);
-        bitt_fail(err, "%s: out of memory reading %ld bytes", path, size);
-        return NULL;
-    }
-    if (fread(text, 1, (size_t)size, f) != (size_t)size) {
-        free(text);
-        fclose(f);
-        bitt_fail(err, "%s: read error", path);
-        return NULL;
-    }
-    fclose(f);
-    doc = json_parse(text, (size_t)size, path, err);
+    doc = json_parse((const char *)text, size, path, err);
     free(text);
     if (!doc) return NULL;
     tok = tokenizer_from_json(json_doc_root(doc), path, err);
@@ -298,34 +277,28 @@ static const char *vocab_str(const Tokenizer *tok, int32_t id, size_t *len) {
 }
 
 static void write_added(const Tokenizer *tok, JsonWriter *w) {
-    int32_t id;
     size_t i;
     jw_begin_array(w);
-    /* in id order; added tokens are few, so a scan per id with any is cheap */
-    for (id = 0; id < tok->n_ids; id++) {
-        if (!(tok->id_flags[id] & TOK_ADDED)) continue;
-        for (i = 0; i < tok->n_added; i++) {
-            const AddedTok *a = &tok->added[i];
-            const TokEntry *e = &tok->entries[a->entry];
-            if (e->id != id) continue;
-            jw_begin_object(w);
-            jw_key(w, "id");
-            jw_int(w, id);
-            jw_key(w, "content");
-            jw_string_len(w, tok->pool + e->off, e->len);
-            jw_key(w, "single_word");
-            jw_bool(w, a->single_word);
-            jw_key(w, "lstrip");
-            jw_bool(w, a->lstrip);
-            jw_key(w, "rstrip");
-            jw_bool(w, a->rstrip);
-            jw_key(w, "normalized");
-            jw_bool(w, a->normalized);
-            jw_key(w, "special");
-            jw_bool(w, a->special);
-            jw_end_object(w);
-            break;
-        }
+    /* in id order: tok_finish() sorted them so (a scan of them per id was quadratic) */
+    for (i = 0; i < tok->n_added; i++) {
+        const AddedTok *a = &tok->added[i];
+        const TokEntry *e = &tok->entries[a->entry];
+        jw_begin_object(w);
+        jw_key(w, "id");
+        jw_int(w, e->id);
+        jw_key(w, "content");
+        jw_string_len(w, tok->pool + e->off, e->len);
+        jw_key(w, "single_word");
+        jw_bool(w, a->single_word);
+        jw_key(w, "lstrip");
+        jw_bool(w, a->lstrip);
+        jw_key(w, "rstrip");
+        jw_bool(w, a->rstrip);
+        jw_key(w, "normalized");
+        jw_bool(w, a->normalized);
+        jw_key(w, "special");
+        jw_bool(w, a->special);
+        jw_end_object(w);
     }
     jw_end_array(w);
 }
@@ -420,9 +393,9 @@ int tokenizer_save_file(const Tokenizer *tok, const char *path, BittError *err) 
         return bitt_fail(err, "%s: out of memory writing the tokenizer JSON", path);
     }
     len = strlen(text);
-    if (!(f = fopen(path, "wb"))) {
+    if (!(f = file_open_write(path, 0, err))) {
         jw_free(&w);
-        return bitt_fail(err, "%s: cannot create tokenizer file", path);
+        return -1;
     }
     ok = fwrite(text, 1, len, f) == len && fputc('\n', f) != EOF;
     ok = (fclose(f) == 0) && ok;

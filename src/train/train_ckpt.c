@@ -27,7 +27,7 @@ static int join(char *out, const char *dir, const char *name, BittError *err) {
 
 /* Flushes a written file (or directory) to disk. */
 static int sync_path(const char *path, BittError *err) {
-    int fd = open(path, O_RDONLY);
+    int fd = open(path, O_RDONLY | O_NONBLOCK); /* a FIFO swapped in cannot block */
     if (fd < 0) return bitt_fail(err, "%s: cannot open to sync: %s", path, strerror(errno));
     int rc = fsync(fd);
     close(fd);
@@ -51,8 +51,8 @@ static int remove_dir(const char *dir, BittError *err) {
 }
 
 static int write_text(const char *path, const char *text, size_t len, BittError *err) {
-    FILE *f = fopen(path, "wb");
-    if (!f) return bitt_fail(err, "%s: cannot create: %s", path, strerror(errno));
+    FILE *f = file_open_write(path, 0, err);
+    if (!f) return -1;
     int ok = fwrite(text, 1, len, f) == len;
     ok &= fclose(f) == 0;
     return ok ? 0 : bitt_fail(err, "%s: write failed", path);

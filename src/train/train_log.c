@@ -86,9 +86,8 @@ int train_log_open(TrainLog *log, const char *run_dir, int64_t keep_until, BittE
         free(kept);
         if (rc) { train_log_close(log); return -1; }
     }
-    log->f = fopen(log->metrics_path, keep_until >= 0 ? "ab" : "wb");
+    log->f = file_open_write(log->metrics_path, keep_until >= 0, err); /* a FIFO is refused, not waited on */
     if (!log->f) {
-        bitt_fail(err, "%s: cannot open: %s", log->metrics_path, strerror(errno));
         train_log_close(log);
         return -1;
     }

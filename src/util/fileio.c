@@ -1,21 +1,98 @@
-/* fileio.c: whole-file reads and atomic writes. */
+/* fileio.c: whole-file reads, atomic writes, and opening user paths only
+ * when they are regular files (a FIFO, device or directory named as a model,
+ * tokenizer, token or state file is an error, never a blocked open). */
 #include "fileio.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-int file_read_all(const char *path, uint8_t **buf, size_t *len, BittError *err) {
+/* What a non-regular file is, for messages. */
+static const char *file_kind(mode_t m) {
+    if (S_ISDIR(m)) return "a directory";
+    if (S_ISFIFO(m)) return "a FIFO";
+    if (S_ISCHR(m)) return "a character device";
+    if (S_ISBLK(m)) return "a block device";
+    if (S_ISSOCK(m)) return "a socket";
+    return "not a plain file";
+}
+
+/* open(path, flags | O_NONBLOCK): a FIFO or device cannot block the open
+ * itself. Then fstat on the descriptor (not the path, so that nothing swapped
+ * in between is missed) must show a regular file; then the descriptor goes
+ * back to blocking I/O. Returns the descriptor, or -1 with err filled. */
+static int open_regular(const char *path, int flags, BittError *err) {
+    int fd = open(path, flags | O_NONBLOCK | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        if (errno == ENXIO) /* O_WRONLY | O_NONBLOCK on a FIFO without a reader */
+            return bitt_fail(err, "%s: not a regular file (a FIFO or a device)", path);
+        return bitt_fail(err, "%s: cannot %s: %s", path, (flags & O_ACCMODE) == O_RDONLY ? "open" : "create",
+                         strerror(errno));
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return bitt_fail(err, "%s: cannot stat: %s", path, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return bitt_fail(err, "%s: not a regular file (%s)", path, file_kind(st.st_mode));
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+        int e = errno;
+        close(fd);
+        return bitt_fail(err, "%s: cannot set blocking mode: %s", path, strerror(e));
+    }
+    return fd;
+}
+
+FILE *file_open_read(const char *path, BittError *err) {
+    int fd = open_regular(path, O_RDONLY, err);
+    if (fd < 0) return NULL;
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        bitt_fail(err, "%s: cannot open: %s", path, strerror(errno));
+        close(fd);
+    }
+    return f;
+}
+
+FILE *file_open_write(const char *path, int append, BittError *err) {
+    int fd = open_regular(path, O_WRONLY | O_CREAT | (append ? O_APPEND : 0), err);
+    if (fd < 0) return NULL;
+    if (!append && ftruncate(fd, 0) != 0) { /* only now: a regular file */
+        bitt_fail(err, "%s: cannot truncate: %s", path, strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    FILE *f = fdopen(fd, append ? "ab" : "wb");
+    if (!f) {
+        bitt_fail(err, "%s: cannot create: %s", path, strerror(errno));
+        close(fd);
+    }
+    return f;
+}
+
+int file_read_limited(const char *path, size_t max_bytes, uint8_t **buf, size_t *len, BittError *err) {
     *buf = NULL;
     *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return bitt_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    FILE *f = file_open_read(path, err);
+    if (!f) return -1;
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fileno(f), &st) != 0) {
         fclose(f);
-        return bitt_fail(err, "%s: not a regular file", path);
+        return bitt_fail(err, "%s: cannot stat: %s", path, strerror(errno));
+    }
+    if (st.st_size < 0 || (uint64_t)st.st_size > (uint64_t)max_bytes || (uint64_t)st.st_size >= (uint64_t)SIZE_MAX) {
+        fclose(f);
+        return bitt_fail(err, "%s: too large (%lld bytes; at most %zu are read)", path, (long long)st.st_size,
+                         max_bytes);
     }
     size_t size = (size_t)st.st_size;
     uint8_t *data = malloc(size + 1);
@@ -36,6 +113,10 @@ int file_read_all(const char *path, uint8_t **buf, size_t *len, BittError *err) 
     return 0;
 }
 
+int file_read_all(const char *path, uint8_t **buf, size_t *len, BittError *err) {
+    return file_read_limited(path, SIZE_MAX - 1, buf, len, err);
+}
+
 int file_write_atomic(const char *path, const void *const *parts, const size_t *lens, int n,
                       BittError *err) {
     size_t plen = strlen(path);
@@ -43,9 +124,8 @@ int file_write_atomic(const char *path, const void *const *parts, const size_t *
     if (!tmp) return bitt_fail(err, "%s: out of memory", path);
     memcpy(tmp, path, plen);
     memcpy(tmp + plen, ".tmp", 5);
-    FILE *f = fopen(tmp, "wb");
+    FILE *f = file_open_write(tmp, 0, err);
     if (!f) {
-        bitt_fail(err, "%s: cannot create: %s", tmp, strerror(errno));
         free(tmp);
         return -1;
     }

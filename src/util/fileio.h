@@ -1,16 +1,28 @@
 /* fileio.h: whole-file reads and atomic writes (temp file + rename, so a
- * crash never leaves a half-written file under the final name). */
+ * crash never leaves a half-written file under the final name), and opening
+ * user paths only when they are regular files. */
 #ifndef BITT_FILEIO_H
 #define BITT_FILEIO_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "error.h"
 
-/* Reads the whole file into a malloc'd buffer (one extra NUL byte after the
- * end, not counted in *len). */
+/* Opens path for reading only if it is a regular file. It is opened with
+ * O_NONBLOCK and checked with fstat, so a FIFO (or device) gives the error
+ * "not a regular file" instead of an open that blocks forever; the stream
+ * then reads in blocking mode. NULL with err filled (naming path) on error. */
+FILE *file_open_read(const char *path, BittError *err);
+/* The same for writing: creates path or truncates it (append: appends),
+ * refusing anything but a regular file (nothing is truncated before that). */
+FILE *file_open_write(const char *path, int append, BittError *err);
+/* Reads the whole file (a regular file only, see file_open_read) into a
+ * malloc'd buffer (one extra NUL byte after the end, not counted in *len). */
 int file_read_all(const char *path, uint8_t **buf, size_t *len, BittError *err);
+/* The same, refusing a file of more than max_bytes before allocating. */
+int file_read_limited(const char *path, size_t max_bytes, uint8_t **buf, size_t *len, BittError *err);
 /* Writes the concatenation of n parts to path.tmp, flushes, renames to path. */
 int file_write_atomic(const char *path, const void *const *parts, const size_t *lens, int n,
                       BittError *err);
