@@ -270,9 +270,8 @@ static void check_forget_gate_tensors(void) {
     for (int i = 0; i < src->n_params && !rc; i++) {
         const ParamRef *p = &src->params[i];
         if (p->spec.field == PF_TTT_FORGET_B) {
-            float wide[64] = {0};
             const int64_t shape = p->spec.shape[0] + 1;
-            rc = st_writer_add(&w, p->spec.name, ST_F32, 1, &shape, wide, &err);
+            rc = st_writer_add_owned(&w, p->spec.name, ST_F32, 1, &shape, calloc((size_t)shape, sizeof(float)), &err);
         } else if (p->spec.kind == PARAM_BITLINEAR) {
             float *lat = malloc(p->spec.count * sizeof(float));
             bitlinear_dequantize(&p->bl->q, lat);

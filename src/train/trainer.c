@@ -247,8 +247,8 @@ static int setup_resume(Trainer *tr, BittError *err) {
     if (!have) return bitt_fail(err, "%s: no checkpoint to resume (no %s/checkpoint)", o->out_dir, o->out_dir);
     tr->m = train_ckpt_load(o->out_dir, tr->be, &tr->tm, &tr->opt, &tr->st, err);
     if (!tr->m) return -1;
-    if (check_resume_settings(tr, err) != 0) return -1;
     tr->have_tm = tr->have_opt = 1;
+    if (check_resume_settings(tr, err) != 0) return -1;
     TrainState *st = &tr->st;
     if (o->steps > 0) st->total_steps = o->steps;
     if (o->save_interval >= 0) st->save_interval = o->save_interval;
