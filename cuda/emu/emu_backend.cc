@@ -1,0 +1,3 @@
+/* emu_backend.cc: cuda_backend.cu compiled by the host compiler for the emulator
+ * (cuda_emu.h), so that its kernels run in the tests without a GPU. */
+#include "../cuda_backend.cu"

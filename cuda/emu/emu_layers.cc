@@ -1,0 +1,3 @@
+/* emu_layers.cc: cuda_layers.cu compiled by the host compiler for the emulator
+ * (cuda_emu.h), so that its kernels run in the tests without a GPU. */
+#include "../cuda_layers.cu"
