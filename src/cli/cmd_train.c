@@ -1,5 +1,5 @@
 /* cmd_train.c: `bitt train` (SPEC 5): trains a Bit-Llama model on a token
- * file on the CPU (independent windows, or with --carry-state the TTT
+ * file on the CPU or a CUDA GPU (--device; independent windows, or with --carry-state the TTT
  * state carried from window to window), or resumes a run. Prints a progress line on stderr;
  * Ctrl-C saves a checkpoint and exits (a second Ctrl-C quits at once).
  *
@@ -90,7 +90,7 @@ static void on_event(void *ctx, const TrainEvent *ev) {
 int cmd_train(int argc, char **argv) {
     TrainOptions o;
     train_options_default(&o);
-    const char *variant = "linear", *ttt = NULL, *device = "auto", *forget_gate = "on";
+    const char *variant = "linear", *ttt = NULL, *device = "auto", *forget_gate = "on", *cuda_math = NULL;
     int steps = (int)o.steps, warmup = (int)o.warmup, save_interval = (int)o.save_interval;
     int eval_interval = (int)o.eval_interval, no_act_quant = 0, log_interval = 10;
     int carry = 0, no_carry = 0, val_tokens = (int)o.val_tokens;
@@ -131,13 +131,15 @@ int cmd_train(int argc, char **argv) {
                                              "validation tokens (default 16384; 0 off)", 0},
         {"log-interval", FLAG_INT, &log_interval, "progress line every N steps when stderr is not a terminal (default 10)", 0},
         {"seed", FLAG_U64, &o.seed, "random seed: initialisation and windows (default 1)", 0},
-        {"device", FLAG_STRING, &device, "cpu, cuda or auto (default auto: CUDA if built in, else CPU)", 0},
+        {"device", FLAG_STRING, &device, "cpu, cuda or auto (default auto: the CUDA GPU if there is one, else the CPU)", 0},
+        {"cuda-math", FLAG_STRING, &cuda_math, "on the GPU: f32 (default: exact FP32 products) or tf32 (TF32 tensor "
+                                               "cores, FP32 accumulation)", 0},
         {"threads", FLAG_INT, &o.threads, "threads (default 0 = all cores); a run reproduces exactly with the same count", 0},
         {"resume", FLAG_BOOL, &o.resume, "continue the run in --out from its checkpoint (its settings, data and intervals)", 0},
     };
     Command cmd = {"train",
                    "--data TOKENS.bin [--val TOKENS.bin] --tokenizer T.json --out DIR [flags]",
-                   "Trains a Bit-Llama model on the CPU (exact gradients; AdamW, warmup + cosine),\n"
+                   "Trains a Bit-Llama model on the CPU or a CUDA GPU (exact gradients; AdamW, warmup + cosine),\n"
                    "writing DIR/checkpoint (a model directory for generate/eval/convert), DIR/metrics.jsonl\n"
                    "and DIR/loss.svg. --resume continues an interrupted run exactly.",
                    flags, (int)(sizeof flags / sizeof *flags), 0, {0}, 0};
@@ -200,12 +202,16 @@ int cmd_train(int argc, char **argv) {
     o.save_interval = save_interval;
     o.eval_interval = eval_interval;
     o.act_quant = !no_act_quant;
-    if (strcmp(device, "cuda") == 0)
-        return cli_fail("train", "--device cuda: this build has no CUDA trainer; use --device cpu (or auto)");
-    if (strcmp(device, "auto") == 0)
-        fprintf(stderr, "bitt train: no CUDA trainer in this build; training on the CPU\n");
-    else if (strcmp(device, "cpu") != 0)
+    if (strcmp(device, "cpu") != 0 && strcmp(device, "cuda") != 0 && strcmp(device, "auto") != 0)
         return cli_fail("train", "--device: '%s' is not cpu, cuda or auto", device);
+    char device_options[16] = "";
+    if (cuda_math) {
+        if (strcmp(cuda_math, "f32") != 0 && strcmp(cuda_math, "tf32") != 0)
+            return cli_fail("train", "--cuda-math takes f32 or tf32 (got '%s')", cuda_math);
+        snprintf(device_options, sizeof device_options, "math=%s", cuda_math);
+    }
+    o.device = device; /* the trainer reports a fallback to the CPU in one line */
+    o.device_options = device_options[0] ? device_options : NULL;
 
     CrashHook crash;
     const char *spec = getenv("BITT_TRAIN_TEST_CRASH");

@@ -15,7 +15,7 @@
 #include "../sampling/rng.h"
 #include "../util/fileio.h"
 #include "../util/threadpool.h"
-#include "cpu/cpu_backend.h"
+#include "backend_open.h"
 #include "train_log.h"
 #include "train_streams.h"
 
@@ -277,7 +277,9 @@ static int setup(Trainer *tr, BittError *err) {
     if (!path_is_dir(o->out_dir) && mkdir(o->out_dir, 0755) != 0)
         return bitt_fail(err, "%s: cannot create the run directory: %s", o->out_dir, strerror(errno));
     tr->nthreads = threads_set(o->threads);
-    if (!(tr->be = train_backend_cpu(err))) return -1;
+    char note[600];
+    if (!(tr->be = train_backend_open(o->device, o->device_options, note, sizeof note, err))) return -1;
+    if (note[0]) info(tr, "%s", note);
     if ((o->resume ? setup_resume(tr, err) : setup_new(tr, err)) != 0) return -1;
     const TrainState *st = &tr->st;
     if (st->context < 1 || st->batch < 1 || st->total_steps < 1 || st->warmup < 0 || !(st->lr > 0) ||

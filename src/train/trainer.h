@@ -66,6 +66,8 @@ typedef struct TrainOptions {
     int val_windows;         /* windows of the validation file scored per evaluation */
     int64_t val_tokens;      /* one-pass validation over the first N tokens (default 16384, 0 off; -1: the run's own) */
     int threads;             /* 0: all cores */
+    const char *device;      /* backend_open.h: "cpu" (NULL: the same), "cuda" or "auto" */
+    const char *device_options; /* the CUDA backend's options ("math=f32", "math=tf32"), or NULL */
     int resume;
     unsigned given;          /* with resume: TRAIN_GIVEN_* of the settings named (checked against the run's) */
     volatile sig_atomic_t *stop;       /* set (e.g. by SIGINT): save and return */
