@@ -17,7 +17,11 @@
 /* kernel(args) for every thread of every block, the blocks one after another */
 #define LAUNCH(kernel, grid, block, smem, ...) \
     emu_launch(#kernel, dim3(grid), dim3(block), (size_t)(smem), [=]() { kernel(__VA_ARGS__); })
+#ifdef BITT_CUDA_EMU_PLUGIN /* the emulator dressed as the plugin (cuda/CMakeLists.txt) */
+#define BITT_CUDA_ENTRY bitt_train_backend_cuda
+#else
 #define BITT_CUDA_ENTRY bitt_train_backend_cuda_emu
+#endif
 #else
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
