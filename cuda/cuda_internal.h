@@ -27,8 +27,8 @@ extern "C" {
 
 /* threads of the element-wise and per-row kernels */
 #define CUDA_THREADS 256
-/* blocks of the fixed-shape reductions (ternarize, sum_squares): the order
- * of their sums depends only on this number, not on the GPU */
+/* most blocks of the double reductions (ternarize, sum_squares): the order
+ * of their sums depends only on n and this number, not on the GPU */
 #define REDUCE_BLOCKS 256
 /* rows per partial sum of the column sums (RMSNorm dw, gate biases) */
 #define COLSUM_CHUNK 128
@@ -113,8 +113,9 @@ void cuda_gemm(TrainBackend *be, int ta, int tb, int M, int N, int K, const real
                int accumulate);
 /* cuda_layers.cu */
 /* *out (device) = sum over x[0..n) of |x| (squares 0) or x^2 (squares 1), in
- * double, in a fixed order: REDUCE_BLOCKS partial sums (device scratch
- * `partials`, REDUCE_BLOCKS doubles) of strided elements, then their sum. */
+ * double, in an order fixed by n: up to REDUCE_BLOCKS partial sums (device
+ * scratch `partials`, REDUCE_BLOCKS doubles) of strided elements, then their
+ * sum. */
 void cuda_sum_f64(CudaBackend *cb, const real *x, size_t n, int squares, double *out, double *partials);
 void cuda_ternarize(TrainBackend *be, const real *W, size_t n, real *out);
 void cuda_act_quant(TrainBackend *be, const real *x, int rows, int cols, real *out);

@@ -15,25 +15,34 @@
 
 /* ---- fixed-order double sums (ternarize's mean |W|, sum_squares) ---- */
 
-/* block b sums elements b*CUDA_THREADS + tid + k * REDUCE_BLOCKS*CUDA_THREADS */
+/* The number of partial sums for n values: one per 4096 (16 a thread), at
+ * most REDUCE_BLOCKS. It depends on n only, so the order of the sums does too. */
+static unsigned reduce_parts(size_t n) {
+    const size_t p = (n + 4095) / 4096;
+    return p < 1 ? 1u : p > REDUCE_BLOCKS ? (unsigned)REDUCE_BLOCKS : (unsigned)p;
+}
+
+/* block b sums elements b*CUDA_THREADS + tid + k * gridDim.x*CUDA_THREADS */
 static __global__ void sum_f64_partial_kernel(const real *x, size_t n, int squares, double *partials) {
     double s = 0.0;
-    const size_t stride = (size_t)REDUCE_BLOCKS * CUDA_THREADS;
+    const size_t stride = (size_t)gridDim.x * CUDA_THREADS;
     for (size_t i = blockIdx.x * (size_t)CUDA_THREADS + threadIdx.x; i < n; i += stride)
         s += squares ? (double)x[i] * x[i] : (double)fabsf(x[i]);
     s = block_sum_d(s);
     if (threadIdx.x == 0) partials[blockIdx.x] = s;
 }
 
-static __global__ void sum_f64_final_kernel(const double *partials, double *out) {
-    const double s = block_sum_d(partials[threadIdx.x]); /* REDUCE_BLOCKS == CUDA_THREADS threads */
+/* the parts in order (one per thread: REDUCE_BLOCKS <= CUDA_THREADS) */
+static __global__ void sum_f64_final_kernel(const double *partials, unsigned parts, double *out) {
+    const double s = block_sum_d(threadIdx.x < parts ? partials[threadIdx.x] : 0.0);
     if (threadIdx.x == 0) *out = s;
 }
 
 void cuda_sum_f64(CudaBackend *cb, const real *x, size_t n, int squares, double *out, double *partials) {
-    static_assert(REDUCE_BLOCKS == CUDA_THREADS, "the final pass reads one partial per thread");
-    LAUNCH(sum_f64_partial_kernel, REDUCE_BLOCKS, CUDA_THREADS, 0, x, n, squares, partials);
-    LAUNCH(sum_f64_final_kernel, 1, CUDA_THREADS, 0, partials, out);
+    static_assert(REDUCE_BLOCKS <= CUDA_THREADS, "the final pass reads one partial per thread");
+    const unsigned parts = reduce_parts(n);
+    LAUNCH(sum_f64_partial_kernel, parts, CUDA_THREADS, 0, x, n, squares, partials);
+    LAUNCH(sum_f64_final_kernel, 1, CUDA_THREADS, 0, partials, parts, out);
     cuda_launched(cb, "sum (double)");
 }
 

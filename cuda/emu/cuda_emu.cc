@@ -3,15 +3,16 @@
  * (host clock) and cublasGemmEx (a column-major loop, as cuBLAS defines it).
  *
  * A launch runs its blocks one after another. The threads of a block are
- * fibers on the calling thread: each runs until it reaches a
- * barrier (__syncthreads, or its warp's barrier inside __syncwarp and the
- * shuffles) or returns; when every fiber that has not returned waits, the
- * barrier opens (warps first, then the block) and the next phase runs. The
- * fibers of each phase run in a fresh pseudo-random order, so a missing
- * barrier (a thread reading what another writes in the same phase) gives
- * results that depend on the order, and differ from the CPU's in the tests.
- * A barrier that can never open (one in divergent code) aborts the launch
- * with the kernel's name instead of hanging. On x86-64 a fiber switch is six
+ * fibers on the calling thread: each runs until it reaches a barrier
+ * (__syncthreads, or its warp's barrier inside __syncwarp and the shuffles)
+ * or returns. Between two block barriers the warps run one at a time, in a
+ * fresh pseudo-random order, each warp's lanes in a pseudo-random order
+ * from warp barrier to warp barrier; when every live thread waits at
+ * the block barrier, it opens. So a missing barrier (a thread reading what
+ * another writes in the same phase) gives results that depend on the order,
+ * and differ from the CPU's in the tests. A barrier that can never open
+ * (one in divergent code) aborts the launch with the kernel's name instead
+ * of hanging. On x86-64 a fiber switch is six
  * pushes and pops (glibc's swapcontext makes a system call each time, which
  * made the tests ten times slower); elsewhere it is ucontext. Under
  * AddressSanitizer the switches are announced to it (its fiber API). */
@@ -68,8 +69,8 @@ asm(".text\n"
 #include <ucontext.h>
 #endif
 
-thread_local uint3 threadIdx, blockIdx;
-thread_local dim3 blockDim, gridDim;
+uint3 threadIdx, blockIdx;
+dim3 blockDim, gridDim;
 
 namespace {
 
@@ -92,7 +93,7 @@ struct Launch {
     unsigned nt;
     std::vector<Fiber> fibers;
     std::vector<char *> stacks;
-    std::vector<unsigned> order;
+    std::vector<unsigned> order; /* of the warps */
     std::vector<uint64_t> slots; /* one per thread: the shuffle's exchange */
     float *smem;
 #ifdef EMU_ASM_SWITCH
@@ -116,6 +117,11 @@ const size_t STACK_BYTES = 256 * 1024;
 }
 
 void set_thread_index(const Launch &L, unsigned t) {
+    if (L.block.y == 1 && L.block.z == 1) {
+        threadIdx.x = t;
+        threadIdx.y = threadIdx.z = 0;
+        return;
+    }
     threadIdx.x = t % L.block.x;
     threadIdx.y = t / L.block.x % L.block.y;
     threadIdx.z = t / (L.block.x * L.block.y);
@@ -193,50 +199,57 @@ void start_fiber(Launch &L, unsigned t) {
 #endif
 }
 
-void run_block(Launch &L) {
-    for (unsigned t = 0; t < L.nt; t++) start_fiber(L, t);
+uint64_t next_random(Launch &L) {
+    L.rng = L.rng * 6364136223846793005ull + 1442695040888963407ull;
+    return L.rng >> 32;
+}
+
+/* Runs warp w's lanes (each time in a random one of 64 orders: a rotation,
+ * forwards or backwards, so that of any two lanes each runs first about half
+ * of the time) until every lane that has not returned waits at the block
+ * barrier, opening its warp barrier whenever all of them wait there. Warps
+ * are independent between block barriers, so running them one at a time is
+ * one of the orders a GPU may take. */
+void run_warp(Launch &L, unsigned w) {
     for (;;) {
-        /* one phase: every runnable fiber, in a shuffled order, up to its next barrier */
-        for (unsigned i = L.nt - 1; i > 0; i--) {
-            L.rng = L.rng * 6364136223846793005ull + 1442695040888963407ull;
-            const unsigned j = (unsigned)((L.rng >> 33) % (i + 1));
-            const unsigned tmp = L.order[i];
-            L.order[i] = L.order[j];
-            L.order[j] = tmp;
-        }
-        for (unsigned i = 0; i < L.nt; i++) {
-            const unsigned t = L.order[i];
+        const uint64_t r = next_random(L);
+        const unsigned start = (unsigned)(r & 31), step = r & 32 ? 31u : 1u;
+        for (unsigned i = 0, lane = start; i < 32; i++, lane = (lane + step) & 31) {
+            const unsigned t = 32 * w + lane;
             if (L.fibers[t].state != RUNNABLE) continue;
             L.cur = t;
             set_thread_index(L, t);
             switch_to_fiber(L, t);
         }
-        /* open the barriers that every thread concerned has reached */
-        unsigned alive = 0, at_block = 0, released = 0;
-        for (unsigned w = 0; w < L.nt / 32; w++) {
-            unsigned live = 0, waiting = 0;
-            for (unsigned t = 32 * w; t < 32 * w + 32; t++) {
-                live += L.fibers[t].state != DONE;
-                waiting += L.fibers[t].state == AT_WARP;
-            }
-            if (waiting && waiting == live) {
-                for (unsigned t = 32 * w; t < 32 * w + 32; t++)
-                    if (L.fibers[t].state == AT_WARP) L.fibers[t].state = RUNNABLE;
-                released += waiting;
-            }
+        unsigned live = 0, at_warp = 0;
+        for (unsigned t = 32 * w; t < 32 * w + 32; t++) {
+            live += L.fibers[t].state != DONE;
+            at_warp += L.fibers[t].state == AT_WARP;
         }
-        for (unsigned t = 0; t < L.nt; t++) {
-            alive += L.fibers[t].state != DONE;
-            at_block += L.fibers[t].state == AT_BLOCK;
+        if (!at_warp) return; /* all at the block barrier, or done */
+        if (at_warp != live)
+            die(L.name, "deadlock: lanes of a warp wait at a warp barrier and others at the block barrier");
+        for (unsigned t = 32 * w; t < 32 * w + 32; t++)
+            if (L.fibers[t].state == AT_WARP) L.fibers[t].state = RUNNABLE;
+    }
+}
+
+void run_block(Launch &L) {
+    const unsigned nw = L.nt / 32;
+    for (unsigned t = 0; t < L.nt; t++) start_fiber(L, t);
+    for (;;) {
+        /* one phase between block barriers: the warps in a shuffled order */
+        for (unsigned i = nw - 1; i > 0; i--) {
+            const unsigned j = (unsigned)(next_random(L) % (i + 1)), tmp = L.order[i];
+            L.order[i] = L.order[j];
+            L.order[j] = tmp;
         }
+        for (unsigned i = 0; i < nw; i++) run_warp(L, L.order[i]);
+        unsigned alive = 0;
+        for (unsigned t = 0; t < L.nt; t++) alive += L.fibers[t].state != DONE;
         if (!alive) return;
-        if (released) continue;
-        if (at_block == alive) {
-            for (unsigned t = 0; t < L.nt; t++)
-                if (L.fibers[t].state == AT_BLOCK) L.fibers[t].state = RUNNABLE;
-            continue;
-        }
-        die(L.name, "deadlock: a barrier some threads of the block never reach (one in divergent code?)");
+        for (unsigned t = 0; t < L.nt; t++) /* every live thread waits at the block barrier: open it */
+            if (L.fibers[t].state == AT_BLOCK) L.fibers[t].state = RUNNABLE;
     }
 }
 
@@ -276,11 +289,16 @@ void emu_launch(const char *name, dim3 grid, dim3 block, size_t smem, const std:
     L.block = block;
     L.nt = nt;
     L.fibers.resize(nt);
-    L.stacks.resize(nt);
-    for (auto &st : L.stacks)
-        if (!(st = (char *)malloc(STACK_BYTES))) die(name, "out of host memory for the fibers' stacks");
-    L.order.resize(nt);
-    for (unsigned t = 0; t < nt; t++) L.order[t] = t;
+    /* the stacks are kept from launch to launch (mapping them anew is slow), for the process's life */
+    static std::vector<char *> *stacks = new std::vector<char *>();
+    while (stacks->size() < nt) {
+        char *st = (char *)malloc(STACK_BYTES);
+        if (!st) die(name, "out of host memory for the fibers' stacks");
+        stacks->push_back(st);
+    }
+    L.stacks.assign(stacks->begin(), stacks->begin() + nt);
+    L.order.resize(nt / 32);
+    for (unsigned w = 0; w < nt / 32; w++) L.order[w] = w;
     L.slots.assign(nt, 0);
     L.smem = (float *)malloc(smem ? smem : 1);
     if (!L.smem) die(name, "out of host memory for the shared memory");
@@ -296,7 +314,6 @@ void emu_launch(const char *name, dim3 grid, dim3 block, size_t smem, const std:
         run_block(L);
     }
     g_launch = nullptr;
-    for (auto st : L.stacks) free(st);
     free(L.smem);
 }
 
