@@ -3,7 +3,19 @@ PyTorch implementation (bitllama.py, written from SPEC 1) against the C
 trainer and engine.
 
   python3 test_reference.py --bitt build/bitt --dump-grads build/bitt_dump_grads \
-                            --dump-logits build/bitt_dump_logits [--keep DIR]
+                            --dump-logits build/bitt_dump_logits [--keep DIR] \
+                            [--device cpu|cuda] [--cuda-trainer]
+
+--device cuda (or BITT_REFERENCE_DEVICE=cuda) runs the reference's
+gradient and logit cases on the GPU (float64; the reference's own
+self-checks stay on the CPU); SKIP when torch sees no GPU. --cuda-trainer
+adds the C trainer's CUDA backend (bitt_dump_grads --precision f32 --device
+cuda, the plugin next to it): for every model with float activations and
+latent weights (no rounding flips), fresh and carried, against the C CPU
+trainer in float32 (loss 1e-5, every gradient 1e-4) and the float64
+reference (loss 1e-5, gradients 1e-3), the carried state it starts from,
+and W0/b0 exactly without gradient where they must be; SKIP when the
+plugin finds no GPU. scripts/gpu_check.sh runs both.
 
 It makes its own data (bitt corpus, tokenizer train, prepare), tiny models
 (bitt init, weights then perturbed so that every part matters; one model
@@ -53,6 +65,8 @@ import bitllama as bl  # noqa: E402
 LOSS_TOL = 1e-5
 GRAD_TOL = 1e-4
 LOGIT_TOL = 1e-4
+CUDA_REF_GRAD_TOL = 1e-3  # the float32 CUDA trainer against the float64 reference
+DEVICE = "cpu"            # where the reference runs (--device)
 
 DIM, LAYERS, HEADS, INTER, MB = 16, 2, 2, 24, 4   # f = 8, mini-batch 4
 T_FRESH, T_CARRY, CARRY = 22, 16, 2              # 5 full mini-batches + a partial one; 4 full
@@ -165,10 +179,12 @@ def make_trained(tools):
 
 # ---------------------------------------------------------------- gradient cases
 
-def c_grads(tools, model_dir, T, carry, quant_weights, precision="f64"):
-    out = os.path.join(tools.work, "grads.safetensors")
+def c_grads(tools, model_dir, T, carry, quant_weights, precision="f64", device="cpu"):
+    out = os.path.join(tools.work, f"grads-{device}.safetensors")
     cmd = [tools.dump_grads, "--model", model_dir, "--data", f"{tools.work}/train.bin", "--context", str(T),
            "--starts", ",".join(map(str, STARTS)), "--carry", str(carry), "--precision", precision, "--out", out]
+    if device != "cpu":
+        cmd += ["--device", device]
     if not quant_weights:
         cmd.append("--no-quant-weights")
     run(cmd)
@@ -209,10 +225,10 @@ def compare(label, c, ref_loss, ref_grads, expect_zero=(), ref_state=None):
 
 def ref_batch(model_dir, ids, T, carry, quant_weights, dtype=torch.float64, **over):
     """-> (loss, {name: grad}, the carried state flat in the C layout or None)."""
-    m = bl.load_model(model_dir, dtype=dtype, quant_weights=quant_weights)
+    m = bl.load_model(model_dir, dtype=dtype, device=DEVICE, quant_weights=quant_weights)
     m.c.update(over)
     loss, _, grads, state = bl.batch_grads(m, ids, T, STARTS, carry)
-    flat = m.state_to_flat(state).numpy() if state is not None and m.state_floats() else None
+    flat = m.state_to_flat(state).cpu().numpy() if state is not None and m.state_floats() else None
     return loss, grads, flat
 
 
@@ -235,6 +251,53 @@ def grad_cases(tools, ids, models):
     return rows
 
 
+def dump_errors(a, b, names, floor_scale=1e-9):
+    """-> (loss relative error, {name: relative norm error}) of dump b against dump a."""
+    le = abs(float(b["loss"][0]) - float(a["loss"][0])) / abs(float(a["loss"][0]))
+    norms = {n: float(np.linalg.norm(a[n])) for n in names}
+    floor = floor_scale * max(norms.values())
+    return le, {n: float(np.linalg.norm(b[n].astype(np.float64) - a[n])) / max(norms[n], floor) for n in names}
+
+
+def cuda_trainer_cases(tools, ids, models):
+    """The C trainer on its CUDA backend against its CPU backend (both float32) and the float64 reference:
+    float activations, latent weights (no rounding flips), every model, fresh and carried."""
+    rows = []
+    for label, d, variant, decay, gate in models:
+        model_dir = d[0]  # act_quant none
+        for carry in (0, CARRY):
+            T = T_CARRY if carry else T_FRESH
+            case = f"{label:13s} {'carried' if carry else 'fresh  '}"
+            g = c_grads(tools, model_dir, T, carry, 0, precision="f32", device="cuda")
+            c = c_grads(tools, model_dir, T, carry, 0, precision="f32")
+            loss, grads, state = ref_batch(model_dir, ids, T, carry, 0)
+            names = sorted(set(g) - {"loss", "seq_loss", "carried_state"})
+            check(names == sorted(set(c) - {"loss", "seq_loss", "carried_state"}), f"CUDA {case}: tensor names differ")
+            le, errs = dump_errors(c, g, names)
+            check(le <= LOSS_TOL, f"CUDA {case}: loss {float(g['loss'][0]):.9g} vs the CPU's "
+                                  f"{float(c['loss'][0]):.9g} ({le:.2e})")
+            zero = ()
+            if carry and variant == "linear" and decay == 1.0 and not gate:
+                zero = tuple(n for n in names if n.endswith(".W0") or n.endswith(".b0"))
+            for n in names:
+                if n in zero:
+                    check(float(np.abs(g[n]).max()) == 0.0, f"CUDA {case}: {n} must get no gradient")
+                else:
+                    check(errs[n] <= GRAD_TOL, f"CUDA {case}: {n}: {errs[n]:.2e} from the CPU trainer")
+            if carry and c["carried_state"].size:
+                e = float(np.abs(g["carried_state"] - c["carried_state"]).max() / np.abs(c["carried_state"]).max())
+                check(e <= LOSS_TOL, f"CUDA {case}: carried state differs by {e:.2e} of its largest value")
+            ref = {n: grads[n].detach().cpu().double().numpy() for n in names}
+            ref["loss"] = np.array([loss])
+            lr_, rerrs = dump_errors(ref, g, [n for n in names if n not in zero])
+            check(lr_ <= LOSS_TOL, f"CUDA {case}: loss {lr_:.2e} from the float64 reference")
+            worst_ref = max(rerrs.values())
+            check(worst_ref <= CUDA_REF_GRAD_TOL, f"CUDA {case}: gradients {worst_ref:.2e} from the float64 reference")
+            worst = max(errs[n] for n in names if n not in zero)
+            rows.append((case, le, worst, max(errs, key=lambda n: errs[n] if n not in zero else -1), lr_, worst_ref))
+    return rows
+
+
 # ---------------------------------------------------------------- logits
 
 TEXTS = ["Once upon a time, Tom", "Lily wanted a red ball. She asked her mom, and her mom said yes. They went to",
@@ -248,7 +311,7 @@ def logits_cases(tools, models):
         run([tools.bitt, "convert", d, packed, "--packed"])
         run([tools.bitt, "convert", d, v1])
         for path, form in ((packed, "v2"), (v1, "v1"), (d, "dir")):
-            m = bl.load_model(path, requires_grad=False)
+            m = bl.load_model(path, device=DEVICE, requires_grad=False)
             if form == "v2":
                 check(m.bitt_version == 2 and len(m.ternary) > 0, f"{label}: {packed} did not load as packed v2")
             for text in TEXTS:
@@ -256,7 +319,7 @@ def logits_cases(tools, models):
                                       text, "--json"]))["ids"]
                 ids = torch.tensor([[2] + tok])  # a fresh session reads </s> first
                 with torch.no_grad():
-                    ref = m.forward(ids)[0][0, -1].numpy()
+                    ref = m.forward(ids)[0][0, -1].cpu().numpy()
                 c = np.array(json.loads(run([tools.dump_logits, path, text]))["logits"])
                 err = float(np.abs(ref - c).max() / max(1.0, np.abs(c).max()))
                 check(err <= LOGIT_TOL, f"logits {label} {form} ({len(tok) + 1} tokens): max difference {err:.2e}")
@@ -357,7 +420,15 @@ def main():
     ap.add_argument("--dump-grads", required=True)
     ap.add_argument("--dump-logits", required=True)
     ap.add_argument("--keep", help="work in this directory and keep it")
+    ap.add_argument("--device", default=os.environ.get("BITT_REFERENCE_DEVICE", "cpu"), choices=["cpu", "cuda"],
+                    help="where the reference runs (default cpu, or $BITT_REFERENCE_DEVICE)")
+    ap.add_argument("--cuda-trainer", action="store_true", help="also check the C trainer's CUDA backend")
     a = ap.parse_args()
+    global DEVICE
+    DEVICE = a.device
+    if DEVICE == "cuda" and not torch.cuda.is_available():
+        print(f"SKIP: --device cuda: torch {torch.__version__} sees no CUDA GPU")
+        return SKIP
     torch.set_num_threads(1)
     t0 = time.time()
     work = a.keep or tempfile.mkdtemp(prefix="bitt_reference_")
@@ -366,7 +437,8 @@ def main():
         os.makedirs(work)
     try:
         tools = Tools(a, work)
-        print(f"torch {torch.__version__}; forget gate in bitt: "
+        print(f"torch {torch.__version__} on {DEVICE}"
+              f"{' (' + torch.cuda.get_device_name(0) + ')' if DEVICE == 'cuda' else ''}; forget gate in bitt: "
               f"{'yes' if tools.has_gate else 'no (bitt init --help has no --forget-gate): gate cases skipped'}")
         ids = make_data(tools)
         specs = [("linear", "linear", 1.0, False), ("linear-decay", "linear", 0.7, False)]
@@ -379,6 +451,14 @@ def main():
                     for act in (1, 0)}
             models.append((label, dirs, variant, decay, gate))
         trained = make_trained(tools)
+        if a.cuda_trainer:  # the plugin finds a GPU, or the whole test is a skip
+            try:
+                c_grads(tools, models[0][1][0], T_FRESH, 0, 0, precision="f32", device="cuda")
+            except RuntimeError as e:
+                if "no CUDA GPU" in str(e):
+                    print("SKIP: --cuda-trainer: " + str(e).strip().splitlines()[-1])
+                    return SKIP
+                raise
 
         rows = grad_cases(tools, ids, models)
         for carry in (0, CARRY):  # a real training checkpoint
@@ -397,7 +477,7 @@ def main():
         c = c_grads(tools, lin, T_FRESH, 0, 0, precision="f32")
         loss, grads, _ = ref_batch(lin, ids, T_FRESH, 0, 0)
         le32 = abs(loss - float(c["loss"][0])) / loss
-        ge32 = max(float(np.linalg.norm(grads[n].numpy() - c[n]) / np.linalg.norm(c[n])) for n in grads)
+        ge32 = max(float(np.linalg.norm(grads[n].detach().cpu().numpy() - c[n]) / np.linalg.norm(c[n])) for n in grads)
         check(le32 < 1e-5 and ge32 < 1e-2, f"float32 trainer: loss error {le32:.2e}, gradient error {ge32:.2e}")
         print(f"float32 trainer vs float64 reference (linear, act none, no ternary): loss {le32:.1e}, gradient {ge32:.1e}")
 
@@ -405,7 +485,8 @@ def main():
         q_on = models[0][1][1]
         c = c_grads(tools, q_on, T_FRESH, 0, 1)
         loss, grads, _ = ref_batch(q_on, ids, T_FRESH, 0, 0)
-        ge = max(float(np.linalg.norm(grads[n].numpy() - c[n]) / max(np.linalg.norm(c[n]), 1e-30)) for n in grads)
+        ge = max(float(np.linalg.norm(grads[n].detach().cpu().numpy() - c[n]) / max(np.linalg.norm(c[n]), 1e-30))
+                 for n in grads)
         check(ge > 100 * GRAD_TOL, f"control: ternary weights on in C, off in the reference: only {ge:.2e} apart")
         dec = models[1][1][1]
         c = c_grads(tools, dec, T_CARRY, CARRY, 1)
@@ -413,6 +494,16 @@ def main():
         le = abs(loss - float(c["loss"][0])) / float(c["loss"][0])
         check(le > 100 * LOSS_TOL, f"control: state_decay dropped in the reference: loss only {le:.2e} apart")
         print(f"controls (must disagree): ternary off in the reference {ge:.1e}; decay dropped {le:.1e}")
+
+        if a.cuda_trainer:
+            crows = cuda_trainer_cases(tools, ids, models)
+            print(f"{'CUDA trainer case':24s} {'loss err':>9s} {'grad err':>9s}  {'worst tensor':34s} "
+                  f"{'ref loss':>9s} {'ref grad':>9s}")
+            for case, le, ge, gn, rl, rg in crows:
+                print(f"{case:24s} {le:9.1e} {ge:9.1e}  {gn:34s} {rl:9.1e} {rg:9.1e}")
+            print(f"CUDA trainer (float32, act none, latent weights) over {len(crows)} cases: against the CPU "
+                  f"trainer loss {max(r[1] for r in crows):.1e}, gradient {max(r[2] for r in crows):.1e}; against the "
+                  f"float64 reference loss {max(r[4] for r in crows):.1e}, gradient {max(r[5] for r in crows):.1e}")
 
         lrows = logits_cases(tools, [(m[0], m[1][1]) for m in models])
         print(f"logits: worst {max(r[1] for r in lrows):.1e} of the largest logit over {len(lrows)} "

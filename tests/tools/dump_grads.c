@@ -4,7 +4,8 @@
  * (tests/reference/bitllama.py) can be checked against the C trainer.
  *
  *   bitt_dump_grads --model M --data TOKENS.bin --context T --starts S1,S2,...
- *                   [--carry N] [--precision f32|f64] [--no-quant-weights] --out OUT.safetensors
+ *                   [--carry N] [--precision f32|f64] [--device cpu|cuda] [--no-quant-weights]
+ *                   --out OUT.safetensors
  *
  * Sequence s is the window ids[S_s .. S_s + T] (T + 1 ids, T predictions). With
  * --carry N each sequence first runs the N windows before it in its stream
@@ -39,7 +40,7 @@
 static void usage(FILE *f) {
     fprintf(f,
             "usage: bitt_dump_grads --model M --data TOKENS.bin --context T --starts S1,S2,... --out OUT.safetensors\n"
-            "                       [--carry N] [--precision f32|f64] [--no-quant-weights]\n"
+            "                       [--carry N] [--precision f32|f64] [--device cpu|cuda] [--no-quant-weights]\n"
             "\n"
             "Runs one training batch (forward + backward, as bitt train) and writes the loss and\n"
             "every parameter gradient to OUT.safetensors.\n"
@@ -52,6 +53,7 @@ static void usage(FILE *f) {
             "                       only), carrying the TTT state into the batch (default 0)\n"
             "  --precision P        f64 (the double build of the training math; default of bitt_dump_grads)\n"
             "                       or f32 (the trainer's float math; default of bitt_dump_grads_f32)\n"
+            "  --device D           cpu (default) or cuda: the trainer's backend (cuda: --precision f32 only)\n"
             "  --no-quant-weights   latent weights as they are (default: ternary, as training)\n"
             "  --out OUT            safetensors file to write\n");
 }
@@ -160,6 +162,7 @@ static int run_other(char **argv) {
 
 int main(int argc, char **argv) {
     const char *model_path = NULL, *data_path = NULL, *out_path = NULL, *starts_arg = NULL, *precision = THIS_PRECISION;
+    const char *device = "cpu";
     long long T = 0, carry = 0;
     int quant_weights = 1;
     for (int i = 1; i < argc; i++) {
@@ -174,6 +177,7 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--out") == 0) out_path = val;
         else if (strcmp(a, "--starts") == 0) starts_arg = val;
         else if (strcmp(a, "--precision") == 0) precision = val;
+        else if (strcmp(a, "--device") == 0) device = val;
         else if (strcmp(a, "--context") == 0) {
             if (parse_int(val, 1, 1 << 20, &T) != 0) { fprintf(stderr, "bitt_dump_grads: bad --context %s\n", val); return 2; }
         } else if (strcmp(a, "--carry") == 0) {
@@ -191,6 +195,14 @@ int main(int argc, char **argv) {
     }
     if (strcmp(precision, "f64") != 0 && strcmp(precision, "f32") != 0) {
         fprintf(stderr, "bitt_dump_grads: --precision must be f32 or f64 (got %s)\n", precision);
+        return 2;
+    }
+    if (strcmp(device, "cpu") != 0 && strcmp(device, "cuda") != 0) {
+        fprintf(stderr, "bitt_dump_grads: --device must be cpu or cuda (got %s)\n", device);
+        return 2;
+    }
+    if (strcmp(device, "cuda") == 0 && strcmp(precision, "f32") != 0) {
+        fprintf(stderr, "bitt_dump_grads: --device cuda needs --precision f32 (the CUDA trainer is float)\n");
         return 2;
     }
     if (strcmp(precision, THIS_PRECISION) != 0) return run_other(argv);
@@ -231,9 +243,9 @@ int main(int argc, char **argv) {
                         "mini-batch boundary)", T, m->cfg.mini_batch);
         goto fail;
     }
-    DumpGradsJob job = {m, &tf, starts, n_seq, (int)T, (int)carry, quant_weights};
+    DumpGradsJob job = {m, &tf, starts, n_seq, (int)T, (int)carry, quant_weights, device};
     if (RUN(&job, &res, &err) != 0) goto fail;
-    char meta[7][2][256];
+    char meta[8][2][256];
     int n_meta = 0;
 #define META(k, ...) (snprintf(meta[n_meta][0], 256, "%s", k), snprintf(meta[n_meta][1], 256, __VA_ARGS__), n_meta++)
     META("model", "%s", model_path);
@@ -243,6 +255,7 @@ int main(int argc, char **argv) {
     META("precision", "%s", precision);
     META("quant_weights", "%d", quant_weights);
     META("act_quant", "%s", m->cfg.act_quant ? "int8" : "none");
+    META("device", "%s", device);
 #undef META
     if (write_result(out_path, m, &res, n_seq, !f64, meta, n_meta, &err) != 0) goto fail;
     printf("{\"loss\":%.17g,\"sequences\":%d,\"parameters\":%zu}\n", res.loss, n_seq, res.n_params);

@@ -22,6 +22,7 @@ typedef struct DumpGradsJob {
     int T;                    /* context: predictions per sequence */
     int carry;                /* windows run first (forward only) per sequence, carrying the state */
     int quant_weights;        /* 1: ternary weights (as training); 0: latent weights as they are */
+    const char *device;       /* the trainer's backend (train/backend_open.h): "cpu" or "cuda"; float only */
 } DumpGradsJob;
 
 typedef struct DumpGradsResult {

@@ -1,5 +1,6 @@
 /* dump_grads_run.c: one batch of bitt_dump_grads through the trainer's
- * schedule on its CPU backend (train_forward.h), as the trainer's run_batch
+ * schedule (train_forward.h) on its CPU backend, or in the float build on
+ * the one job->device names (the CUDA plugin), as the trainer's run_batch
  * does it: the n sequences forward as one batch, from the start state or
  * from carried states, then the backward with scale 1/n, so the gradients
  * are those of the mean over sequences of the mean token loss. Compiled
@@ -12,6 +13,9 @@
 #include "dump_grads.h"
 #include "train/cpu/cpu_backend.h"
 #include "train/train_forward.h"
+#ifndef BITT_TRAIN_REAL_DOUBLE
+#include "train/backend_open.h"
+#endif
 
 #define dump_grads_run_real TRAIN_SYM(dump_grads_run)
 
@@ -25,7 +29,11 @@ static void result_free(DumpGradsResult *res) {
 int dump_grads_run_real(const DumpGradsJob *job, DumpGradsResult *res, BittError *err) {
     memset(res, 0, sizeof *res);
     const int T = job->T, n = job->n_seq, carry = job->carry;
-    TrainBackend *be = train_backend_cpu(err);
+#ifdef BITT_TRAIN_REAL_DOUBLE
+    TrainBackend *be = train_backend_cpu(err); /* the double math is the CPU's only */
+#else
+    TrainBackend *be = train_backend_open(job->device ? job->device : "cpu", NULL, NULL, 0, err);
+#endif
     if (!be) return -1;
     TrainModel tm;
     memset(&tm, 0, sizeof tm);
