@@ -380,6 +380,42 @@ static void test_ttt_linear(const LinearCase *k) {
     gpu->release(gpu, dcar);
 }
 
+/* A head too big for the backward's shared memory (f = 128, mini-batch 16:
+ * 404 KB a block, more than any GPU allows) is a clear error from status. */
+static void test_ttt_linear_too_big(void) {
+    printf("ttt_linear: f = 128, mini-batch 16 (too big for shared memory)\n");
+    const int B = 1, T = 16, D = 256, H = 2, b = 16, f = D / H;
+    const size_t N = (size_t)B * T;
+    real *buf = gpu->alloc(gpu, 20 * N * D + 8 * (size_t)H * f * f);
+    CHECK(buf != NULL);
+    if (!buf) return;
+    TttLinearChain c = {0};
+    c.B = B; c.T = T; c.D = D; c.H = H; c.mini_batch = b;
+    c.base_lr = 1; c.state_decay = 1;
+    real *p = buf;
+    c.q = p; p += N * D; c.k = p; p += N * D; c.v = p; p += N * D; c.lr_gate = p; p += N * D;
+    c.W0 = p; p += (size_t)H * f * f; c.b0 = p; p += N * D; c.ln_w = p; p += N * D; c.ln_b = p; p += N * D;
+    c.g = p; p += N * D; c.xk = p; p += N * D; c.sk = p; p += N * D; c.xz = p; p += N * D; c.sz = p; p += N * D;
+    c.Wst = p; p += (size_t)H * f * f; c.cst = p; p += N * D; c.out = p; p += N * D;
+    c.d_out = p; p += N * D; c.dq = p; p += N * D; c.dk = p; p += N * D; c.dv = p; p += N * D;
+    c.d_lr_gate = p; p += N * D; c.dW0 = p; p += (size_t)H * f * f; c.db0 = p; p += N * D; c.dln_w = p; p += N * D;
+    c.dln_b = p;
+    gpu->ttt_linear_fwd(gpu, &c); /* 153 KB: fits a GPU that allows 227 KB (H100, H200) */
+    BittError err;
+    int rc = gpu->status(gpu, &err);
+    printf("  forward: %s\n", rc ? err.message : "ran");
+    gpu->ttt_linear_bwd(gpu, &c);
+    rc = gpu->status(gpu, &err);
+    CHECK_MSG(rc != 0, "a 404 KB backward block did not fail");
+    if (rc) {
+        CHECK_ERR_CONTAINS(&err, "TTT-Linear backward (head size f = 128, mini-batch 16) needs");
+        CHECK_ERR_CONTAINS(&err, "bytes of shared memory per block; this GPU allows");
+        printf("  backward: %s\n", err.message);
+    }
+    check_status(gpu, "after the shared-memory error"); /* the error was reported once, then cleared */
+    gpu->release(gpu, buf);
+}
+
 /* ---- the seed chains ---- */
 
 static void test_ttt_seed(int d, int carry) {
@@ -460,6 +496,7 @@ int main(int argc, char **argv) {
         {"head size 64, mini-batch 16, carried", 3, 32, 128, 2, 16, 1.0f, 1.0f, 0, 1, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) test_ttt_linear(&cases[i]);
+    test_ttt_linear_too_big();
     test_ttt_seed(20, 0);
     test_ttt_seed(20, 1);
     test_ttt_seed(64, 1);
