@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds everything and runs every test: the native release build (gcc,
-# warnings as errors) under ctest; the WebAssembly build (emcc, SIMD128,
+# warnings as errors; with the CUDA plugin libbitt_cuda.so where nvcc is
+# found: its GPU tests SKIP without a GPU, its kernels' emulator tests run)
+# under ctest; the WebAssembly build (emcc, SIMD128,
 # bitt.wasm into npm/) with its C tests under node and the Node harness of
 # the npm package against the native CLI (node --test tests/js); then the
 # same C suite built with clang, AddressSanitizer and UBSan.
@@ -11,8 +13,15 @@ run_asan=1
 [ "${1:-}" = "--no-asan" ] && run_asan=0
 
 echo "== native build =="
+# the CUDA plugin (cuda/) is built where CMake finds nvcc: also the toolkit's usual place off PATH
+if ! command -v nvcc >/dev/null && [ -x /usr/local/cuda/bin/nvcc ]; then export CUDACXX=/usr/local/cuda/bin/nvcc; fi
 cmake --preset native -DBITT_WERROR=ON >/dev/null
 cmake --build --preset native
+if [ -f build/libbitt_cuda.so ]; then
+  echo "== CUDA plugin: build/libbitt_cuda.so built (its GPU tests SKIP without a GPU)"
+else
+  echo "== CUDA plugin: not built (no nvcc found); the emulated kernel tests still run"
+fi
 echo "== native tests =="
 ctest --preset native
 

@@ -400,7 +400,7 @@ static void test_ttt_linear_too_big(void) {
     c.d_out = p; p += N * D; c.dq = p; p += N * D; c.dk = p; p += N * D; c.dv = p; p += N * D;
     c.d_lr_gate = p; p += N * D; c.dW0 = p; p += (size_t)H * f * f; c.db0 = p; p += N * D; c.dln_w = p; p += N * D;
     c.dln_b = p;
-    gpu->ttt_linear_fwd(gpu, &c); /* 153 KB: fits a GPU that allows 227 KB (H100, H200) */
+    gpu->ttt_linear_fwd(gpu, &c); /* 165 KB: fits an H100/H200 (227 KB), not an A100 (163 KB) */
     BittError err;
     int rc = gpu->status(gpu, &err);
     printf("  forward: %s\n", rc ? err.message : "ran");
