@@ -7,8 +7,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "formats/model_file.h"
-#include "model/session.h"
+#include "model/model_file.h"
+#include "infer/session.h"
 #include "model/state.h"
 #include "test_model_util.h"
 #include "test_util.h"

@@ -9,7 +9,7 @@
 #include "api/bitt.h"
 #include "api/utf8_stream.h"
 #include "formats/json.h"
-#include "formats/model_file.h"
+#include "model/model_file.h"
 #include "kernels/kernels.h"
 #include "sampling/sampler.h"
 #include "test_model_util.h"

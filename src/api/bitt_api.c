@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../formats/model_file.h"
-#include "../model/session.h"
+#include "../model/model_file.h"
+#include "../infer/session.h"
 #include "../sampling/sampler.h"
 #include "../util/threadpool.h"
 #include "utf8_stream.h"

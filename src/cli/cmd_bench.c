@@ -9,8 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../formats/model_file.h"
-#include "../model/session.h"
+#include "../model/model_file.h"
+#include "../infer/session.h"
 #include "../sampling/sampler.h"
 #include "../util/threadpool.h"
 #include "bench_util.h"

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "../formats/json.h"
-#include "../formats/model_file.h"
+#include "../model/model_file.h"
 #include "../formats/safetensors.h"
 #include "../util/fileio.h"
 

@@ -21,7 +21,8 @@
 #include "../kernels/target_clones.h"
 #include "../util/threadpool.h"
 #include "act_math.h"
-#include "session.h"
+#include "bitlinear_apply.h"
+#include "block.h"
 #include "ttt_math.h"
 
 typedef struct HeadParams {
@@ -239,24 +240,26 @@ BITT_VECTOR_CLONES static void head_dual_chunk_gated(const HeadParams *p, HeadSt
 }
 
 typedef struct HeadsJob {
-    Session *s;
-    int layer, T;
+    const BlockIO *io;
+    TttLayerState *ls;
+    int force_primal;
 } HeadsJob;
 
-/* Heads [h0, h1) over the T tokens of the chunk: s->q/k/v/lr -> s->heads. */
+/* Heads [h0, h1) over the T tokens of the chunk: q/k/v/lr/lf -> heads. */
 static void run_heads(void *ctx, int h0, int h1, int worker) {
     (void)worker;
     const HeadsJob *job = ctx;
-    Session *s = job->s;
-    const int T = job->T;
-    const ModelConfig *cfg = &s->m->cfg;
-    const LayerWeights *w = &s->m->layers[job->layer];
-    TttLayerState *ls = &s->state.linear[job->layer];
+    const BlockIO *io = job->io;
+    BlockScratch *s = io->scratch;
+    const int T = io->T;
+    const ModelConfig *cfg = &io->m->cfg;
+    const LayerWeights *w = &io->m->layers[io->layer];
+    TttLayerState *ls = job->ls;
     const int D = cfg->hidden_dim, H = cfg->num_heads, f = D / H;
     for (int h = h0; h < h1; h++) {
-        float *lr_col = s->ttt_tmp + (size_t)h * session_ttt_tmp_per_head(cfg); /* T values */
-        float *lf_col = lr_col + SESSION_CHUNK;                                  /* T values */
-        float *tmp = lf_col + SESSION_CHUNK;                                     /* head scratch */
+        float *lr_col = s->ttt_tmp + (size_t)h * block_ttt_tmp_per_head(cfg); /* T values */
+        float *lf_col = lr_col + SESSION_CHUNK;                                /* T values */
+        float *tmp = lf_col + SESSION_CHUNK;                                   /* head scratch */
         HeadParams p = {w->ln_w + h * f, w->ln_b + h * f, w->W0 + (size_t)h * f * f, w->b0 + h * f,
                         f, cfg->mini_batch, cfg->base_lr, cfg->state_decay};
         int pos = ls->pos;
@@ -267,7 +270,7 @@ static void run_heads(void *ctx, int h0, int h1, int worker) {
         if (gated)
             for (int t = 0; t < T; t++) lf_col[t] = s->lf[t * H + h];
         const size_t off = (size_t)h * f;
-        if (T == 1 || s->force_primal) {
+        if (T == 1 || job->force_primal) {
             for (int t = 0; t < T; t++) {
                 if (gated)
                     head_primal_step_gated(&p, &st, s->q + t * D + off, s->k + t * D + off, s->v + t * D + off,
@@ -292,36 +295,36 @@ static void run_heads(void *ctx, int h0, int h1, int worker) {
     }
 }
 
-void ttt_linear_forward(Session *s, int layer, int T) {
-    const Model *m = s->m;
+void ttt_linear_forward(const BlockIO *io, TttLayerState *ls, int force_primal) {
+    const Model *m = io->m;
     const Kernels *kern = m->kernels;
     const ModelConfig *cfg = &m->cfg;
-    const LayerWeights *w = &m->layers[layer];
-    TttLayerState *ls = &s->state.linear[layer];
-    const int D = cfg->hidden_dim, H = cfg->num_heads, f = D / H;
+    const LayerWeights *w = &m->layers[io->layer];
+    BlockScratch *s = io->scratch;
+    const int D = cfg->hidden_dim, H = cfg->num_heads, f = D / H, T = io->T;
 
     ActRows a;
-    act_rows_quantize(s, s->xn, T, D, &a);
+    act_rows_quantize(kern, cfg->act_quant, io->in, T, D, s->xq, s->xs, &a);
     bitlinear_apply(kern, &w->ttt_q.q, &a, T, s->acc, s->q);
     bitlinear_apply(kern, &w->ttt_k.q, &a, T, s->acc, s->k);
     bitlinear_apply(kern, &w->ttt_v.q, &a, T, s->acc, s->v);
     /* lr_t = sigmoid(lr(x_t)): full precision D -> H */
-    kern->matmul_f32(w->lr_w, H, D, s->xn, T, s->lr);
+    kern->matmul_f32(w->lr_w, H, D, io->in, T, s->lr);
     for (int t = 0; t < T; t++)
         for (int h = 0; h < H; h++) s->lr[t * H + h] = act_sigmoid(s->lr[t * H + h] + w->lr_b[h]);
     if (cfg->forget_gate) { /* l_t = -softplus(forget(x_t)), per head (SPEC 1.2.1) */
-        kern->matmul_f32(w->forget_w, H, D, s->xn, T, s->lf);
+        kern->matmul_f32(w->forget_w, H, D, io->in, T, s->lf);
         for (int t = 0; t < T; t++)
             for (int h = 0; h < H; h++) s->lf[t * H + h] = -act_softplus(s->lf[t * H + h] + w->forget_b[h]);
     }
 
-    HeadsJob job = {s, layer, T};
+    HeadsJob job = {io, ls, force_primal};
     if (T * H * f * f < (1 << 14)) run_heads(&job, 0, H, 0);
     else parallel_for(H, 1, run_heads, &job); /* heads are independent */
     ls->pos = (ls->pos + T) % cfg->mini_batch;   /* every head moved the same way */
     /* concat heads -> post-norm RMSNorm -> o */
     for (int t = 0; t < T; t++)
         kern->rmsnorm(s->heads + t * D, w->post_norm, D, cfg->rms_eps, s->heads + t * D);
-    act_rows_quantize(s, s->heads, T, D, &a);
-    bitlinear_apply(kern, &w->ttt_o.q, &a, T, s->acc, s->mix);
+    act_rows_quantize(kern, cfg->act_quant, s->heads, T, D, s->xq, s->xs, &a);
+    bitlinear_apply(kern, &w->ttt_o.q, &a, T, s->acc, io->out);
 }

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "../util/fileio.h"
-#include "f16.h"
+#include "../formats/f16.h"
 
 static const char BITT_MAGIC[4] = {'B', 'I', 'T', 'T'};
 
