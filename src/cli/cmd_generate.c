@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "../util/grow.h"
 
 typedef struct GenOutput {
     int json;
@@ -18,13 +19,7 @@ static int on_piece(const char *piece, size_t len, void *user) {
         fflush(stdout);
         return 0;
     }
-    if (o->len + len + 1 > o->cap) {
-        size_t cap = (o->len + len + 1) * 2;
-        char *t = realloc(o->text, cap);
-        if (!t) return 1;
-        o->text = t;
-        o->cap = cap;
-    }
+    if (grow_array(&o->text, &o->cap, o->len + len + 1, 1) != 0) return 1;
     memcpy(o->text + o->len, piece, len);
     o->len += len;
     return 0;
