@@ -195,11 +195,7 @@ int train_ckpt_recover(const char *run_dir, BittError *err) {
 }
 
 static int read_state(const char *path, TrainState *st, BittError *err) {
-    uint8_t *buf;
-    size_t len;
-    if (file_read_all(path, &buf, &len, err) != 0) return -1;
-    JsonDoc *doc = json_parse((const char *)buf, len, path, err);
-    free(buf);
+    JsonDoc *doc = json_parse_file(path, err);
     if (!doc) return -1;
     const JsonValue *r = json_doc_root(doc), *sched = json_get_typed(r, "schedule", JSON_OBJECT);
     int64_t step, drawn, seen, total, warmup, batch, context, save_iv, eval_iv, val_windows;
@@ -263,11 +259,8 @@ static int read_state(const char *path, TrainState *st, BittError *err) {
 }
 
 static int read_optimizer(const char *path, const TrainModel *tm, AdamW *opt, BittError *err) {
-    uint8_t *buf;
-    size_t len;
-    if (file_read_all(path, &buf, &len, err) != 0) return -1;
     SafeTensors st;
-    int rc = safetensors_parse(buf, len, path, &st, err);
+    int rc = safetensors_load_file(path, &st, err);
     if (rc == 0) {
         char name[96];
         for (int i = 0; i < tm->n_tensors && !rc; i++) {
@@ -280,7 +273,6 @@ static int read_optimizer(const char *path, const TrainModel *tm, AdamW *opt, Bi
         }
         safetensors_free(&st);
     }
-    free(buf);
     return rc;
 }
 
