@@ -25,7 +25,7 @@ static int32_t sample_with(const float *logits, int V, float temp, int top_k, fl
     return t;
 }
 
-/* issue 23.1: the top-p pre-filter keeps the best id, so the candidate list
+/* hostile input: the top-p pre-filter keeps the best id, so the candidate list
  * is never empty. */
 static void test_sampler_top_p(void) {
     /* top-p with near-equal logits and a small top_p: the best id's probability
@@ -90,7 +90,7 @@ static float reference_quantize(const float *x, int n, int8_t *q) {
     return s;
 }
 
-/* issue 23.1: every int8 quantiser on NaN, infinities and subnormals. */
+/* hostile input: every int8 quantiser on NaN, infinities and subnormals. */
 static void test_quantizers(void) {
     const float nan = NAN, inf = INFINITY;
     enum { N = 37 }; /* vector bodies of 4, 8 and 16 plus a tail */
@@ -140,7 +140,7 @@ static void test_quantizers(void) {
     model_free(m);
 }
 
-/* issue 23.5: every kernel set of the build fills every entry the engine
+/* hostile input: every kernel set of the build fills every entry the engine
  * calls; an int8-activation model runs through each (dense-f32 included). */
 static void test_kernel_tables(void) {
     int n = 0;
@@ -180,7 +180,7 @@ static int count_bytes(const char *piece, size_t len, void *user) {
     return 0;
 }
 
-/* issue 23.7: a model whose tokenizer has a hole at id 4 and whose logits always pick 4:
+/* hostile input: a model whose tokenizer has a hole at id 4 and whose logits always pick 4:
  * generating it must give no text (tokenizer_token_bytes is NULL for it). */
 static void test_hole_id(void) {
     Utf8Stream us;

@@ -19,7 +19,7 @@
  * SwiGLU width, H heads). */
 typedef struct BlockScratch {
     float *q, *k, *v, *heads;   /* T x D */
-    float *lr, *lf;             /* T x H: the lr gate, the forget gate's log-gate l_t */
+    float *lr_gate, *log_forget; /* T x H: sigmoid gate of the inner step; the forget gate's l_t */
     float *gate, *up;           /* T x max(I, D) (the seed mixer's u and p too) */
     int8_t *xq;                 /* T x max(I, D): int8 activations */
     float *xs;                  /* T: their scales */

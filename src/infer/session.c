@@ -17,15 +17,15 @@ int block_scratch_init(BlockScratch *s, const ModelConfig *c, BittError *err) {
     s->k = malloc(T * D * sizeof(float));
     s->v = malloc(T * D * sizeof(float));
     s->heads = malloc(T * D * sizeof(float));
-    s->lr = malloc(T * H * sizeof(float));
-    s->lf = malloc(T * H * sizeof(float));
+    s->lr_gate = malloc(T * H * sizeof(float));
+    s->log_forget = malloc(T * H * sizeof(float));
     s->gate = malloc(T * I * sizeof(float));
     s->up = malloc(T * I * sizeof(float));
     s->xq = malloc(T * I);
     s->xs = malloc(T * sizeof(float));
     s->acc = malloc(T * I * sizeof(int32_t));
     s->ttt_tmp = malloc(H * block_ttt_tmp_per_head(c) * sizeof(float));
-    if (!s->q || !s->k || !s->v || !s->heads || !s->lr || !s->lf || !s->gate || !s->up || !s->xq || !s->xs ||
+    if (!s->q || !s->k || !s->v || !s->heads || !s->lr_gate || !s->log_forget || !s->gate || !s->up || !s->xq || !s->xs ||
         !s->acc || !s->ttt_tmp) {
         block_scratch_free(s);
         return bitt_fail(err, "out of memory allocating a session");
@@ -34,7 +34,7 @@ int block_scratch_init(BlockScratch *s, const ModelConfig *c, BittError *err) {
 }
 
 void block_scratch_free(BlockScratch *s) {
-    free(s->q); free(s->k); free(s->v); free(s->heads); free(s->lr); free(s->lf);
+    free(s->q); free(s->k); free(s->v); free(s->heads); free(s->lr_gate); free(s->log_forget);
     free(s->gate); free(s->up); free(s->xq); free(s->xs); free(s->acc); free(s->ttt_tmp);
     memset(s, 0, sizeof *s);
 }

@@ -266,9 +266,9 @@ static void run_heads(void *ctx, int h0, int h1, int worker) {
         HeadState st = {ls->W + (size_t)h * f * f, ls->c + h * f, ls->A + (size_t)h * f * f,
                         ls->a + h * f, ls->gamma ? ls->gamma + h : NULL, &pos};
         const int gated = st.gamma != NULL;
-        for (int t = 0; t < T; t++) lr_col[t] = s->lr[t * H + h];
+        for (int t = 0; t < T; t++) lr_col[t] = s->lr_gate[t * H + h];
         if (gated)
-            for (int t = 0; t < T; t++) lf_col[t] = s->lf[t * H + h];
+            for (int t = 0; t < T; t++) lf_col[t] = s->log_forget[t * H + h];
         const size_t off = (size_t)h * f;
         if (T == 1 || job->force_primal) {
             for (int t = 0; t < T; t++) {
@@ -309,13 +309,13 @@ void ttt_linear_forward(const BlockIO *io, TttLayerState *ls, int force_primal) 
     bitlinear_apply(kern, &w->ttt_k.q, &a, T, s->acc, s->k);
     bitlinear_apply(kern, &w->ttt_v.q, &a, T, s->acc, s->v);
     /* lr_t = sigmoid(lr(x_t)): full precision D -> H */
-    kern->matmul_f32(w->lr_w, H, D, io->in, T, s->lr);
+    kern->matmul_f32(w->lr_w, H, D, io->in, T, s->lr_gate);
     for (int t = 0; t < T; t++)
-        for (int h = 0; h < H; h++) s->lr[t * H + h] = act_sigmoid(s->lr[t * H + h] + w->lr_b[h]);
+        for (int h = 0; h < H; h++) s->lr_gate[t * H + h] = act_sigmoid(s->lr_gate[t * H + h] + w->lr_b[h]);
     if (cfg->forget_gate) { /* l_t = -softplus(forget(x_t)), per head (SPEC 1.2.1) */
-        kern->matmul_f32(w->forget_w, H, D, io->in, T, s->lf);
+        kern->matmul_f32(w->forget_w, H, D, io->in, T, s->log_forget);
         for (int t = 0; t < T; t++)
-            for (int h = 0; h < H; h++) s->lf[t * H + h] = -act_softplus(s->lf[t * H + h] + w->forget_b[h]);
+            for (int h = 0; h < H; h++) s->log_forget[t * H + h] = -act_softplus(s->log_forget[t * H + h] + w->forget_b[h]);
     }
 
     HeadsJob job = {io, ls, force_primal};
