@@ -85,8 +85,7 @@ BITT_VECTOR_CLONES static void head_primal_step_gated(const HeadParams *p, HeadS
     ttt_inner_grad(st->W, st->c, k, v, p->ln_w, p->ln_b, f, g, grad_tmp);
     const float a_t = act_expf(l);
     *st->gamma *= a_t;
-    for (int i = 0; i < f * f; i++) st->A[i] *= a_t;
-    ttt_add_outer(st->A, &lr, k, f, g, 1, f);
+    ttt_decay_add_outer(st->A, a_t, &lr, k, f, g, 1, f);
     for (int j = 0; j < f; j++) st->a[j] = a_t * st->a[j] + lr * g[j];
     int pos = ++*st->pos;
     const float coef = p->base_lr / (float)(f * pos), gam = *st->gamma;
@@ -229,8 +228,7 @@ BITT_VECTOR_CLONES static void head_dual_chunk_gated(const HeadParams *p, HeadSt
     float *s = Z0; /* the n weights of the terms, in Z0's rows (no longer needed) */
     gate_decays(l, n - 1, dec);
     for (int i = 0; i < n; i++) s[i] = lr[i] * dec[i];
-    for (int i = 0; i < f * f; i++) st->A[i] *= E;
-    ttt_add_outer(st->A, s, K, stride, G, n, f);
+    ttt_decay_add_outer(st->A, E, s, K, stride, G, n, f);
     for (int j = 0; j < f; j++) st->a[j] *= E;
     for (int i = 0; i < n; i++)
         for (int j = 0; j < f; j++) st->a[j] += s[i] * G[(size_t)i * f + j];
