@@ -25,7 +25,7 @@ int cmd_serve(int argc, char **argv) {
         {"parallel", FLAG_INT, &c.parallel, "requests generating at once, one session each (default: the cores, <= 16)", 0},
         {"threads", FLAG_INT, &c.threads, "kernel threads per request (default 1; > 1 needs --parallel 1; 0 = all cores)", 0},
         {"queue", FLAG_INT, &c.queue, "requests waiting beyond --parallel before 503 (default 64)", 0},
-        {"cache", FLAG_INT, &c.cache_entries, "conversation memories kept (default 64; 0 = none)", 0},
+        {"cache", FLAG_INT, &c.cache_entries, "conversation memories kept (default 128; 0 = none)", 0},
         {"cache-mb", FLAG_INT, &cache_mb, "and at most this many MiB of them (default 256)", 0},
         {"max-prompt-tokens", FLAG_INT, &c.max_prompt_tokens, "longer prompts are refused with 400 (default 16384)", 0},
         {"max-tokens", FLAG_INT, &c.max_tokens, "max_tokens of a request that sets none (default 256)", 0},

@@ -225,10 +225,17 @@ int job_init(Job *j, Engine *e, GenRequest *req, ApiError *err) {
         text = rendered;
         len = rlen;
     }
+    if (!rendered) { /* kept for job_store */
+        rendered = malloc(len + 1);
+        if (!rendered) return oom(err);
+        if (len) memcpy(rendered, text, len);
+        rendered[len] = 0;
+    }
+    j->prompt_text = rendered;
+    j->prompt_text_len = len;
     int32_t *ids = NULL;
     size_t n = 0;
-    int rc = bitt_encode(e->model, text ? text : "", len, &ids, &n, &berr);
-    free(rendered);
+    int rc = bitt_encode(e->model, rendered, len, &ids, &n, &berr);
     if (rc != 0) return api_error(err, 400, "invalid_request_error", NULL, "invalid_value", "%s", berr.message);
     const int with_start = !j->explicit_conv && e->eos >= 0; /* a fresh memory reads </s> first, as bitt generate */
     j->ids = malloc((n + 1) * sizeof *j->ids);
@@ -469,7 +476,7 @@ int job_step(Job *j, const char **piece, size_t *len, ApiError *err) {
     if (token >= 0 && (add_drawn(j, token) != 0 || add_logprob(j, token) != 0)) return oom(err);
     size_t before = j->text_len;
     if (append_text(j, text, n) != 0) return oom(err);
-    *piece = j->text + before;
+    *piece = j->text ? j->text + before : "";
     *len = n;
     if (rc == 0) {
         j->finished = 1;
@@ -487,6 +494,67 @@ size_t job_take_logprobs(Job *j, const LogprobEntry **lp) {
     *lp = j->lp ? j->lp + from : NULL;
     j->lp_sent = to;
     return to - from;
+}
+
+/* The tokens a server without a cache reads for the text of this exchange
+ * (prompt, answer, the template's end of an answer), all but the last (its
+ * text may still merge with what follows); NULL when out of memory. */
+static int32_t *canonical_tokens(Job *j, size_t *n) {
+    Engine *e = j->e;
+    const int chat = j->req->kind == REQ_CHAT;
+    const size_t tail = chat ? e->tpl.suffix_len[ROLE_ASSISTANT] : 0;
+    size_t len = j->prompt_text_len + j->text_len + tail;
+    char *text = malloc(len + 1);
+    if (!text) return NULL;
+    memcpy(text, j->prompt_text, j->prompt_text_len);
+    if (j->text_len) memcpy(text + j->prompt_text_len, j->text, j->text_len);
+    if (tail) memcpy(text + j->prompt_text_len + j->text_len, e->tpl.suffix[ROLE_ASSISTANT], tail);
+    int32_t *ids = NULL;
+    size_t m = 0;
+    BittError berr;
+    int rc = bitt_encode(e->model, text, len, &ids, &m, &berr);
+    free(text);
+    if (rc != 0) return NULL;
+    const int with_start = e->eos >= 0;
+    int32_t *out = malloc((m + 1) * sizeof *out);
+    if (out) {
+        if (with_start) out[0] = e->eos;
+        if (m) memcpy(out + with_start, ids, m * sizeof *ids);
+        *n = m + (size_t)with_start - (m > 0); /* the last one left out */
+    }
+    bitt_free(ids);
+    return out;
+}
+
+/* Reads the canonical tokens of the exchange from the longest cached prefix
+ * of them and stores that memory too (see job_store). The session is the
+ * slot's: its state is replaced. */
+static void store_canonical(Job *j, const int32_t *lazy, size_t n_lazy) {
+    Engine *e = j->e;
+    size_t n = 0;
+    int32_t *canon = canonical_tokens(j, &n);
+    if (!canon) return;
+    const int extends = n > j->n_ids;                               /* beyond the prompt's own checkpoint */
+    const int known = n <= n_lazy && memcmp(canon, lazy, n * sizeof *canon) == 0; /* the memory as it is covers it */
+    ConvEntry *from = extends && !known ? conv_cache_find_prefix(&e->cache, canon, n) : NULL;
+    /* re-reading costs a prefill: only from a prefix close enough */
+    const size_t budget = 64 + 2 * j->n_drawn;
+    BittError berr;
+    bitt_session *s = j->slot->session;
+    if (from && n - from->n_tokens <= budget && bitt_state_load(s, from->state, from->state_len, &berr) == 0) {
+        const size_t start = from->n_tokens;
+        conv_cache_release(&e->cache, from, 0);
+        from = NULL;
+        uint8_t *state;
+        size_t len;
+        if (bitt_session_feed(s, canon + start, n - start, &berr) == 0 && save_state(j, &state, &len) == 0) {
+            int32_t *tokens = copy_ids(canon, n, NULL, 0);
+            if (tokens) conv_cache_put(&e->cache, NULL, state, len, tokens, n, -1, bitt_session_tokens(s), NULL);
+            else bitt_free(state);
+        }
+    }
+    if (from) conv_cache_release(&e->cache, from, 0);
+    free(canon);
 }
 
 void job_store(Job *j) {
@@ -524,19 +592,25 @@ void job_store(Job *j) {
     }
     if (j->n_drawn == 0) return; /* the prompt checkpoint is this memory: its id stays in info */
     /* the last drawn token is not read: the memory is the prompt and the answer before it */
+    const size_t n_lazy = j->n_ids + j->n_drawn - 1;
     int32_t *tokens = copy_ids(j->ids, j->n_ids, j->drawn, j->n_drawn - 1);
     if (!tokens) return;
-    if (save_state(j, &state, &len) != 0) {
+    int32_t *lazy = copy_ids(tokens, n_lazy, NULL, 0);
+    if (!lazy || save_state(j, &state, &len) != 0) {
         free(tokens);
+        free(lazy);
         return;
     }
-    if (conv_cache_put(&e->cache, NULL, state, len, tokens, j->n_ids + j->n_drawn - 1, j->drawn[j->n_drawn - 1],
-                       bitt_session_tokens(s), j->info.conversation_id) != 0)
+    if (conv_cache_put(&e->cache, NULL, state, len, tokens, n_lazy, j->drawn[j->n_drawn - 1], bitt_session_tokens(s),
+                       j->info.conversation_id) != 0)
         j->info.conversation_id[0] = 0;
+    store_canonical(j, lazy, n_lazy);
+    free(lazy);
 }
 
 void job_free(Job *j) {
     if (j->base) conv_cache_release(&j->e->cache, j->base, j->explicit_conv);
+    free(j->prompt_text);
     bitt_generation_free(j->gen);
     free(j->ids);
     free(j->drawn);

@@ -72,6 +72,8 @@ typedef struct Job {
     EngineSlot *slot;
     int32_t *ids;                /* the prompt as read (a fresh memory: </s> first) */
     size_t n_ids;
+    char *prompt_text;           /* the text those ids encode (the rendered chat) */
+    size_t prompt_text_len;
     int explicit_conv;           /* continues req->conversation_id */
     ConvEntry *base;             /* the cached memory it starts from, or NULL */
     bitt_generation *gen;
@@ -101,7 +103,13 @@ int job_step(Job *j, const char **piece, size_t *len, ApiError *err);
 /* The logprob entries that belong to the text given so far and were not
  * taken yet: *lp and their number. */
 size_t job_take_logprobs(Job *j, const LogprobEntry **lp);
-/* After the last step: stores the memory in the cache (and names it in info). */
+/* After the last step: stores the memory in the cache (and names it in info):
+ * the memory as it is (every token drawn but the last; info names it), and,
+ * when the answer's text does not encode back to the tokens drawn, also the
+ * memory of that text as the tokenizer encodes it (plus the template's end
+ * of an answer): the prompt of the next turn starts with those tokens, so it
+ * finds this memory and reads only its new tokens, and reads what a server
+ * without a cache would read. */
 void job_store(Job *j);
 void job_free(Job *j);
 

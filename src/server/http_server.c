@@ -13,12 +13,19 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "http_glue.h"
 #include "server.h"
 
 /* Connections beyond those that generate or wait: /health, /v1/models, idle keep-alives. */
 #define EXTRA_CONNECTIONS 64
+/* The kernel's send buffer of a connection: a stream to a client that reads
+ * slowly pauses its generation once this much is waiting (instead of the
+ * megabytes that autotuning allows). */
+#define SEND_BUFFER_BYTES (64 * 1024)
 
 void server_config_default(ServerConfig *c) {
     memset(c, 0, sizeof *c);
@@ -27,7 +34,7 @@ void server_config_default(ServerConfig *c) {
     c->parallel = 2;
     c->queue = 64;
     c->threads = 1;
-    c->cache_entries = 64;
+    c->cache_entries = 128;
     c->cache_bytes = (size_t)256 << 20;
     c->max_prompt_tokens = 16384;
     c->max_tokens = 256;
@@ -213,6 +220,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         snprintf(cn->url, sizeof cn->url, "%s", url);
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         cn->fd = ci ? (int)ci->connect_fd : -1;
+        if (cn->fd >= 0) {
+            int sndbuf = SEND_BUFFER_BYTES;
+            setsockopt(cn->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+        }
         cn->route = route_of(cn, url);
         cn->limit = body_limit(cn);
         ApiError err;
@@ -276,7 +287,27 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     *con_cls = NULL;
 }
 
+/* libmicrohttpd's own messages (a connection it closed, a socket error):
+ * prefixed, and silent with --quiet. A cancelled stream ends with "closing
+ * connection (application error ...)", which is expected, hence left out. */
+static void mhd_log(void *cls, const char *fmt, va_list ap) {
+    const Engine *e = cls;
+    if (e->cfg.quiet) return;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    if (strstr(msg, "application error generating response")) return;
+    size_t n = strlen(msg);
+    while (n && msg[n - 1] == '\n') msg[--n] = 0;
+    fprintf(stderr, "bitt serve: http: %s\n", msg);
+}
+
 int server_run(const ServerConfig *cfg, BittError *err) {
+#ifdef __GLIBC__
+    /* every connection has its own thread, and glibc would give the threads
+     * up to 8 heaps per core, whose free pages it keeps: with two, the
+     * resident memory stays flat under load (docs/SERVER.md) */
+    mallopt(M_ARENA_MAX, 2);
+#endif
     Engine *e = calloc(1, sizeof *e);
     if (!e) return bitt_fail(err, "out of memory");
     if (engine_open(e, cfg, err) != 0) {
@@ -312,7 +343,8 @@ int server_run(const ServerConfig *cfg, BittError *err) {
     pthread_sigmask(SIG_BLOCK, &stop_signals, &old);
     signal(SIGPIPE, SIG_IGN);
     struct MHD_Daemon *d = MHD_start_daemon(
-        flags, (uint16_t)cfg->port, NULL, NULL, on_request, e, MHD_OPTION_SOCK_ADDR, addr,
+        flags, (uint16_t)cfg->port, NULL, NULL, on_request, e, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, e,
+        MHD_OPTION_SOCK_ADDR, addr,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)(cfg->parallel + cfg->queue + EXTRA_CONNECTIONS),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
         MHD_OPTION_END);
