@@ -150,7 +150,7 @@ static void check_penalties(void) {
     sampler_reseed(&s, 1);               /* forgets the drawn tokens */
     CHECK(sampler_sample(&s, l) == 0);
 
-    const float close[3] = {3.0f, 2.5f, 0.0f};
+    const float close[4] = {3.0f, 2.5f, 0.0f, -1.0f};
     p = sampling_params_basic(0.0f, 0, 1.0f, 1);
     p.presence_penalty = 1.0f;
     sampler_set_params(&s, &p);
