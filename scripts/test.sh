@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds everything and runs every test: the native release build (gcc,
-# warnings as errors) under ctest; the WebAssembly build (emcc, SIMD128,
+# warnings as errors) under ctest; `bitt serve` against the official openai
+# client and under load (node --test tests/server); the WebAssembly build (emcc, SIMD128,
 # bitt.wasm into npm/) with its C tests under node and the Node harness of
 # the npm package against the native CLI (node --test tests/js); then the
 # same C suite built with clang, AddressSanitizer and UBSan.
@@ -15,6 +16,9 @@ cmake --preset native -DBITT_WERROR=ON >/dev/null
 cmake --build --preset native
 echo "== native tests =="
 ctest --preset native
+echo "== bitt serve with the openai client, and under load (node --test tests/server) =="
+[ -d tests/server/node_modules/openai ] || (cd tests/server && npm ci --no-audit --no-fund)
+node --test tests/server
 
 echo "== wasm build =="
 export NODE_PATH="${NODE_PATH:-/usr/share/nodejs}"  # emcc's JS tools need acorn

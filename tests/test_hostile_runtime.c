@@ -16,7 +16,7 @@
 #include "test_util.h"
 
 static int32_t sample_with(const float *logits, int V, float temp, int top_k, float top_p, uint64_t seed) {
-    SamplingParams p = {temp, top_k, top_p, seed};
+    SamplingParams p = sampling_params_basic(temp, top_k, top_p, seed);
     Sampler s;
     BittError err;
     if (sampler_init(&s, V, &p, &err) != 0) return -2;
@@ -223,7 +223,9 @@ static void test_hole_id(void) {
     free(buf);
     if (!bm) return;
     CHECK(bitt_session_new(bm, &s, &err) == 0);
-    bitt_sampling p = {0.0f, 0, 1.0f, 1}; /* greedy: id 4 every time */
+    bitt_sampling p = bitt_sampling_default();
+    p.temperature = 0.0f; /* greedy: id 4 every time */
+    p.seed = 1;
     size_t text = 0;
     int n = 0;
     CHECK_MSG(bitt_generate(s, "", 3, &p, count_bytes, &text, &n, &err) == 0, "%s", err.message);

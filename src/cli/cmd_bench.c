@@ -116,7 +116,7 @@ static int bench_model(Model *m, const BenchOptions *o, double *prefill_tok_s, d
     double *ctx_dec = malloc((size_t)(o->n_contexts + 1) * o->runs * sizeof *ctx_dec);
     Session s;
     Sampler smp;
-    SamplingParams sp = {0.8f, 40, 0.95f, 42};
+    SamplingParams sp = sampling_params_basic(0.8f, 40, 0.95f, 42);
     int rc = -1, have_session = 0, have_sampler = 0;
     if (!ids || !logits || !pre || !dec || !ctx_dec) {
         bitt_fail(err, "out of memory");
