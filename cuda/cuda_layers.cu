@@ -48,15 +48,18 @@ void cuda_sum_f64(CudaBackend *cb, const real *x, size_t n, int squares, double 
 
 /* ---- SPEC 1.1 quantisers ---- */
 
-/* out = g * clamp(round(W / (g + 1e-6)), -1, 1), g = (float)(sum |W| / n) */
+/* out = (float)code * g with g = (float)(sum |W| / n) and code = clamp(round(W / (g + 1e-6)), -1, 1),
+ * a NaN weight coding 0: the rule of src/model/ternary.h (ternary_scale_f32, ternary_code_f32),
+ * written out again because device code cannot call the host's inline functions */
+static __device__ __forceinline__ int ternary_code(real w, real g) {
+    const real r = roundf(w / (g + (real)1e-6));
+    return r > 1 ? 1 : r < -1 ? -1 : r == r ? (int)r : 0;
+}
+
 static __global__ void ternarize_kernel(const real *W, size_t n, const double *sum, real *out) {
     const real g = (real)(*sum / (double)n);
-    const real denom = g + (real)1e-6;
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
-        real r = roundf(W[i] / denom);
-        r = r > 1 ? 1 : r < -1 ? -1 : r;
-        out[i] = r * g;
-    }
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
+        out[i] = (real)ternary_code(W[i], g) * g;
 }
 
 void cuda_ternarize(TrainBackend *be, const real *W, size_t n, real *out) {

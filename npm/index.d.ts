@@ -36,8 +36,20 @@ export interface GenerateOptions {
   topK?: number;
   /** Nucleus sampling mass in (0, 1], 1 = off (default 0.95). */
   topP?: number;
-  /** Sampling seed (default 42); the same seed gives the same text as `bitt generate --seed`. */
+  /** Sampling seed (default 42); the same seed and options give the same text as `bitt generate --seed` and `bitt serve`. */
   seed?: number | bigint;
+  /** Keep only tokens whose probability (at the temperature) is at least minP times the most likely one's; in [0, 1], 0 = off (default). Applied after topK and topP. */
+  minP?: number;
+  /** A drawn token's logit l becomes l / r when l > 0, else l * r; > 0, 1 = off (default). */
+  repetitionPenalty?: number;
+  /** Subtracted once from the logit of every token already drawn in this generation; 0 = off (default). */
+  presencePenalty?: number;
+  /** Subtracted from a token's logit once per time it was drawn in this generation; 0 = off (default). */
+  frequencyPenalty?: number;
+  /** The penalties look at the last n drawn tokens; 0 = all of this generation (default). */
+  penaltyLastN?: number;
+  /** Stop strings (at most 16, 1..256 bytes of UTF-8 each): generation ends when one appears, and it is not part of the text, even when it spans tokens. */
+  stop?: string | string[];
   /** Aborting it ends the iteration by throwing signal.reason (an AbortError). */
   signal?: AbortSignal;
 }

@@ -215,13 +215,34 @@ function runtimeFor(wasmSource, relaxed) {
 
 // ---- generation helpers ----
 
-const DEFAULTS = { maxTokens: 256, temperature: 0.8, topK: 40, topP: 0.95, seed: 42 };
+const DEFAULTS = {
+  maxTokens: 256, temperature: 0.8, topK: 40, topP: 0.95, seed: 42,
+  minP: 0, repetitionPenalty: 1, presencePenalty: 0, frequencyPenalty: 0, penaltyLastN: 0, stop: [],
+};
+// Numeric options as bw_gen_options_set numbers them (wasm/bitt_wasm.c, OPT_*).
+const NUMERIC_OPTIONS = ['temperature', 'topK', 'topP', 'minP', 'repetitionPenalty', 'presencePenalty',
+  'frequencyPenalty', 'penaltyLastN'];
+const MAX_STOP_STRINGS = 16;
+const MAX_STOP_BYTES = 256;
 
 function checkNumber(name, v, { integer = false, min = -Infinity } = {}) {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new TypeError(`generate: ${name} must be a finite number (got ${describe(v)})`);
   if (integer && !Number.isInteger(v)) throw new TypeError(`generate: ${name} must be an integer (got ${v})`);
   if (v < min) throw new RangeError(`generate: ${name} must be >= ${min} (got ${v})`);
   return v;
+}
+
+// stop: a string or an array of strings, each 1..256 bytes of UTF-8, at most 16.
+function checkStop(stop) {
+  const list = typeof stop === 'string' ? [stop] : stop;
+  if (!Array.isArray(list)) throw new TypeError(`generate: stop must be a string or an array of strings (got ${describe(stop)})`);
+  if (list.length > MAX_STOP_STRINGS) throw new RangeError(`generate: at most ${MAX_STOP_STRINGS} stop strings (got ${list.length})`);
+  return list.map((s, i) => {
+    if (typeof s !== 'string') throw new TypeError(`generate: stop[${i}] must be a string (got ${describe(s)})`);
+    const bytes = encoder.encode(s);
+    if (bytes.length < 1 || bytes.length > MAX_STOP_BYTES) throw new RangeError(`generate: stop[${i}] must be 1 to ${MAX_STOP_BYTES} bytes of UTF-8 (got ${bytes.length})`);
+    return bytes;
+  });
 }
 
 function seedHalves(seed) {
@@ -354,7 +375,7 @@ class Model {
     this.#idle('generate');
     if (typeof prompt !== 'string') throw new TypeError(`generate: prompt must be a string (got ${describe(prompt)})`);
     if (options === null || typeof options !== 'object') throw new TypeError(`generate: options must be an object (got ${describe(options)})`);
-    const known = new Set(['maxTokens', 'temperature', 'topK', 'topP', 'seed', 'signal']);
+    const known = new Set([...Object.keys(DEFAULTS), 'signal']);
     for (const k of Object.keys(options)) if (!known.has(k)) throw new TypeError(`generate: unknown option '${k}'`);
     const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
     checkNumber('maxTokens', o.maxTokens, { integer: true, min: 0 });
@@ -362,6 +383,15 @@ class Model {
     checkNumber('topK', o.topK, { integer: true, min: 0 });
     checkNumber('topP', o.topP);
     if (!(o.topP > 0 && o.topP <= 1)) throw new RangeError(`generate: topP must be in (0, 1] (got ${o.topP})`);
+    checkNumber('minP', o.minP);
+    if (!(o.minP >= 0 && o.minP <= 1)) throw new RangeError(`generate: minP must be in [0, 1] (got ${o.minP})`);
+    checkNumber('repetitionPenalty', o.repetitionPenalty);
+    if (!(o.repetitionPenalty > 0)) throw new RangeError(`generate: repetitionPenalty must be > 0 (1 = off; got ${o.repetitionPenalty})`);
+    checkNumber('presencePenalty', o.presencePenalty);
+    checkNumber('frequencyPenalty', o.frequencyPenalty);
+    checkNumber('penaltyLastN', o.penaltyLastN, { integer: true, min: 0 });
+    if (o.topK > 2 ** 31 - 1 || o.penaltyLastN > 2 ** 31 - 1) throw new RangeError('generate: topK and penaltyLastN must be below 2^31');
+    o.stop = checkStop(o.stop);
     const [seedLo, seedHi] = seedHalves(o.seed);
     const signal = o.signal;
     if (signal !== undefined && (signal === null || typeof signal.aborted !== 'boolean')) {
@@ -377,8 +407,25 @@ class Model {
     let gen = 0;
     try {
       if (signal && signal.aborted) throw abortReason(signal);
-      gen = rt.withText(prompt, 'generate', (p, len) => rt.x.bw_gen_begin(
-        this.#session, this.#model, p, len, o.maxTokens, o.temperature, o.topK, o.topP, seedLo, seedHi));
+      const opts = rt.x.bw_gen_options_new();
+      if (!opts) throw new Error(`generate: ${rt.lastError()}`);
+      try {
+        NUMERIC_OPTIONS.forEach((name, which) => {
+          if (!rt.x.bw_gen_options_set(opts, which, o[name])) throw new Error(`generate: ${rt.lastError()}`);
+        });
+        for (const bytes of o.stop) {
+          const sp = rt.copyIn(bytes, 'generate');
+          try {
+            if (!rt.x.bw_gen_options_stop(opts, sp, bytes.length)) throw new Error(`generate: ${rt.lastError()}`);
+          } finally {
+            rt.x.bw_free(sp);
+          }
+        }
+        gen = rt.withText(prompt, 'generate', (p, len) => rt.x.bw_gen_begin(
+          this.#session, this.#model, p, len, o.maxTokens, opts, seedLo, seedHi));
+      } finally {
+        rt.x.bw_gen_options_free(opts);
+      }
       if (!gen) throw new Error(`generate: ${rt.lastError()}`);
       let last = now();
       for (;;) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CPU inference benchmark (issue 6), every configuration in one run so the
+# CPU inference benchmark, every configuration in one run so the
 # ratios are taken under the same machine conditions: the packed ternary
 # kernels (best for this CPU, and plain AVX2) with int8 and float lm_head,
 # the dense float32 baseline (--dense-f32) and the scalar reference, at 1

@@ -2,7 +2,8 @@
 # Builds everything and runs every test: the native release build (gcc,
 # warnings as errors; with the CUDA plugin libbitt_cuda.so where nvcc is
 # found: its GPU tests SKIP without a GPU, its kernels' emulator tests run)
-# under ctest; the WebAssembly build (emcc, SIMD128,
+# under ctest; `bitt serve` against the official openai
+# client and under load (node --test tests/server); the WebAssembly build (emcc, SIMD128,
 # bitt.wasm into npm/) with its C tests under node and the Node harness of
 # the npm package against the native CLI (node --test tests/js); then the
 # same C suite built with clang, AddressSanitizer and UBSan.
@@ -24,6 +25,9 @@ else
 fi
 echo "== native tests =="
 ctest --preset native
+echo "== bitt serve with the openai client, and under load (node --test tests/server) =="
+[ -d tests/server/node_modules/openai ] || (cd tests/server && npm ci --no-audit --no-fund)
+node --test tests/server
 
 echo "== wasm build =="
 export NODE_PATH="${NODE_PATH:-/usr/share/nodejs}"  # emcc's JS tools need acorn

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# train_tinystories.sh: the TinyStories comparison of issue 4. Trains a BPE
+# train_tinystories.sh: the TinyStories comparison of the three mixers. Trains a BPE
 # tokenizer (4,096 ids) on the TinyStories training heads, then three small
 # models on the CPU (dim 128, 4 layers) that differ only in the mixer:
 # TTT-Linear, the seed's mixer, and none; scores each on valid-head.txt

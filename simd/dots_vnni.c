@@ -13,7 +13,7 @@
 #include <immintrin.h>
 
 #include "../src/kernels/kernels.h"
-#include "kernels_avx2_internal.h"
+#include "x86_packed_ternary.h"
 
 #define VNNI_TARGET "avx2,fma,avx512f,avx512vl,avx512vnni"
 #define VNNI_INLINE __attribute__((target(VNNI_TARGET), always_inline)) static inline

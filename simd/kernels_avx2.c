@@ -24,7 +24,7 @@
 #include "../src/util/threadpool.h"
 #include "kernels_avx2.h"
 
-#include "kernels_avx2_internal.h"
+#include "x86_packed_ternary.h"
 
 /* Products smaller than this many multiply-adds run on one thread: below
  * it (a 256 x 256 BitLinear for one token takes about a microsecond) the

@@ -1,10 +1,10 @@
-/* test_act_math.c: our exp (src/model/act_math.h) against double-precision
+/* test_act_math.c: our exp (src/infer/act_math.h) against double-precision
  * exp over the whole range the model uses, SiLU / sigmoid at their edges,
  * and softplus (the forget gate) against log1p(exp(u)). */
 #include <math.h>
 #include <stdint.h>
 
-#include "../src/model/act_math.h"
+#include "../src/infer/act_math.h"
 #include "test_util.h"
 
 int main(void) {

@@ -60,7 +60,7 @@ static void puts_(Buf *b, const char *s) { put(b, s, strlen(s)); }
 
 #define PRE "{\"type\":\"ByteLevel\",\"add_prefix_space\":false,\"trim_offsets\":true,\"use_regex\":true}"
 
-/* issue 22.3: bytes a tokenizer has no token for (and no <unk>) are
+/* hostile input: bytes a tokenizer has no token for (and no <unk>) are
  * dropped, without NULL + 0 on the still empty output. */
 static void test_dropped_bytes(void) {
     static const char *json =
@@ -225,7 +225,7 @@ static void starts_with_a(int i, char *out) {
     base62(i, out + 2);
 }
 
-/* issue 23.6: loading, writing and matching 100,000 added tokens stay fast
+/* hostile input: loading, writing and matching 100,000 added tokens stay fast
  * (each was quadratic). */
 static void test_many_added_tokens(void) {
     BittError err;

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "formats/model_file.h"
+#include "model/model_file.h"
 #include "test_model_util.h"
 #include "test_util.h"
 #include "util/fileio.h"

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "formats/model_file.h"
-#include "model/session.h"
+#include "model/model_file.h"
+#include "infer/session.h"
 #include "model/state.h"
 #include "test_model_util.h"
 #include "test_util.h"
@@ -66,10 +66,10 @@ static void st_expect(const char *header, size_t data_len, const char *needle) {
 
 #define U8(name, n, b, e) "\"" name "\":{\"dtype\":\"U8\",\"shape\":[" #n "],\"data_offsets\":[" #b "," #e "]}"
 
-/* issue 22.1: header numbers (data_offsets, shapes) out of every integer
+/* hostile input: header numbers (data_offsets, shapes) out of every integer
  * range are refused before they are converted. */
 static void test_header_numbers(void) {
-    /* issue 22.1: 1.16842e+24 was converted to uint64_t before any range check */
+    /* hostile input: 1.16842e+24 was converted to uint64_t before any range check */
     st_expect("{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1.16842e+24]}}", 1, "data_offsets");
     st_expect("{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1.16842e+24,1.16842e+24]}}", 1, "data_offsets");
     st_expect("{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[-1e300,1]}}", 1, "data_offsets");
@@ -82,10 +82,10 @@ static void test_header_numbers(void) {
     st_expect("{\"a\":{\"dtype\":\"U8\",\"shape\":[-0.0],\"data_offsets\":[0,0]}}", 0, NULL); /* -0 is 0 */
 }
 
-/* issue 23.7: layouts the reference safetensors library refuses (overlap,
+/* hostile input: layouts the reference safetensors library refuses (overlap,
  * gap, trailing bytes) are refused; this project's own files still load. */
 static void test_layouts(void) {
-    /* issue 23.7: the tensors, sorted by offset, must tile the data exactly */
+    /* hostile input: the tensors, sorted by offset, must tile the data exactly */
     st_expect("{" U8("a", 4, 0, 4) "," U8("b", 4, 2, 6) "}", 6, "overlaps");
     st_expect("{" U8("a", 2, 0, 2) "," U8("b", 2, 4, 6) "}", 6, "gap");
     st_expect("{" U8("a", 2, 2, 4) "}", 4, "gap");
@@ -193,10 +193,10 @@ static void expect_load_error(const uint8_t *buf, size_t len, const char *needle
     free(c);
 }
 
-/* issue 22.2: NaN or infinity in any float tensor of a .bitt is refused,
+/* hostile input: NaN or infinity in any float tensor of a .bitt is refused,
  * naming the tensor and the element. */
 static void test_nonfinite_weights(void) {
-    /* issue 22.2: only BitLinear latents were checked; NaN in the other
+    /* hostile input: only BitLinear latents were checked; NaN in the other
      * tensors loaded and reached the sampler */
     BittError err;
     Model *m = make_random_model(300, 64, 2, TTT_LINEAR, 1, 16, 3);
@@ -272,7 +272,7 @@ static void expect_header_error(const uint8_t *v, size_t n, const char *from, co
     free(c);
 }
 
-/* issue 23.2: a config is checked against the tensors of its file before
+/* hostile input: a config is checked against the tensors of its file before
  * any weight is allocated; the limits are named in the messages. */
 static void test_config_against_tensors(void) {
     BittError err;
@@ -283,7 +283,7 @@ static void test_config_against_tensors(void) {
     size_t n;
     CHECK(model_save_bitt_memory(m, 2, &v, &n, &err) == 0);
     model_free(m);
-    /* issue 23.2: a config far larger than its tensors is refused before its
+    /* hostile input: a config far larger than its tensors is refused before its
      * weights are allocated (this one would be about 32 TB) */
     expect_header_error(v, n, "\"hidden_dim\":64,\"num_layers\":2,\"intermediate_dim\":256",
                         "\"hidden_dim\":65536,\"num_layers\":1024,\"intermediate_dim\":1048576",
@@ -299,7 +299,7 @@ static void test_config_against_tensors(void) {
     free(v);
 }
 
-/* issue 23.7: a model whose vocab_size is above its tokenizer's ids does not
+/* hostile input: a model whose vocab_size is above its tokenizer's ids does not
  * load (the sampler could pick ids that have no text) */
 static void test_vocab_above_tokenizer(void) {
     BittError err;
@@ -379,7 +379,7 @@ static int state_setup(Model **m, Session *s, uint8_t **buf, size_t *len) {
     return 0;
 }
 
-/* issue 23.1: NaN / infinity in a state file (the final hidden row fed the sampler) */
+/* hostile input: NaN / infinity in a state file (the final hidden row fed the sampler) */
 static void test_state_nonfinite(void) {
     BittError err;
     Model *m;
@@ -400,7 +400,7 @@ static void test_state_nonfinite(void) {
     model_free(m);
 }
 
-/* issue 23.3: counts past 2^53 (2^63 - 1 loaded, and the next token
+/* hostile input: counts past 2^53 (2^63 - 1 loaded, and the next token
  * overflowed int64), saturated strtoll results, signs and spaces */
 static void test_state_token_count(void) {
     BittError err;

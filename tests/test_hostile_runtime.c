@@ -9,14 +9,14 @@
 #include "api/bitt.h"
 #include "api/utf8_stream.h"
 #include "formats/json.h"
-#include "formats/model_file.h"
+#include "model/model_file.h"
 #include "kernels/kernels.h"
 #include "sampling/sampler.h"
 #include "test_model_util.h"
 #include "test_util.h"
 
 static int32_t sample_with(const float *logits, int V, float temp, int top_k, float top_p, uint64_t seed) {
-    SamplingParams p = {temp, top_k, top_p, seed};
+    SamplingParams p = sampling_params_basic(temp, top_k, top_p, seed);
     Sampler s;
     BittError err;
     if (sampler_init(&s, V, &p, &err) != 0) return -2;
@@ -25,7 +25,7 @@ static int32_t sample_with(const float *logits, int V, float temp, int top_k, fl
     return t;
 }
 
-/* issue 23.1: the top-p pre-filter keeps the best id, so the candidate list
+/* hostile input: the top-p pre-filter keeps the best id, so the candidate list
  * is never empty. */
 static void test_sampler_top_p(void) {
     /* top-p with near-equal logits and a small top_p: the best id's probability
@@ -90,7 +90,7 @@ static float reference_quantize(const float *x, int n, int8_t *q) {
     return s;
 }
 
-/* issue 23.1: every int8 quantiser on NaN, infinities and subnormals. */
+/* hostile input: every int8 quantiser on NaN, infinities and subnormals. */
 static void test_quantizers(void) {
     const float nan = NAN, inf = INFINITY;
     enum { N = 37 }; /* vector bodies of 4, 8 and 16 plus a tail */
@@ -140,7 +140,7 @@ static void test_quantizers(void) {
     model_free(m);
 }
 
-/* issue 23.5: every kernel set of the build fills every entry the engine
+/* hostile input: every kernel set of the build fills every entry the engine
  * calls; an int8-activation model runs through each (dense-f32 included). */
 static void test_kernel_tables(void) {
     int n = 0;
@@ -180,7 +180,7 @@ static int count_bytes(const char *piece, size_t len, void *user) {
     return 0;
 }
 
-/* issue 23.7: a model whose tokenizer has a hole at id 4 and whose logits always pick 4:
+/* hostile input: a model whose tokenizer has a hole at id 4 and whose logits always pick 4:
  * generating it must give no text (tokenizer_token_bytes is NULL for it). */
 static void test_hole_id(void) {
     Utf8Stream us;
@@ -223,7 +223,9 @@ static void test_hole_id(void) {
     free(buf);
     if (!bm) return;
     CHECK(bitt_session_new(bm, &s, &err) == 0);
-    bitt_sampling p = {0.0f, 0, 1.0f, 1}; /* greedy: id 4 every time */
+    bitt_sampling p = bitt_sampling_default();
+    p.temperature = 0.0f; /* greedy: id 4 every time */
+    p.seed = 1;
     size_t text = 0;
     int n = 0;
     CHECK_MSG(bitt_generate(s, "", 3, &p, count_bytes, &text, &n, &err) == 0, "%s", err.message);

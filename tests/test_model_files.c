@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "formats/model_file.h"
+#include "model/model_file.h"
 #include "test_model_util.h"
 #include "test_util.h"
 #include "util/fileio.h"

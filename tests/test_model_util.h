@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "model/model.h"
-#include "model/session.h"
+#include "infer/session.h"
 
 /* A random model with a synthetic tokenizer of V ids; forget_gate 1 gives
  * the linear mixer the forget gate of SPEC 1.2.1 with gates that vary from

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "api/bitt.h"
-#include "formats/model_file.h"
+#include "model/model_file.h"
 #include "test_model_util.h"
 #include "test_util.h"
 

@@ -9,16 +9,15 @@
  * Generation is split into steps so that JS can yield between tokens (an
  * async iterator that can be cancelled): bw_gen_begin feeds the prompt,
  * each bw_gen_next samples one token, feeds it into the memory and returns
- * the text that is complete so far. The steps do exactly what
- * bitt_generate does (same sampler reseed, same stop at </s>, same UTF-8
- * piece boundaries), so the text equals the native CLI's for a seed. */
+ * the text that is complete so far. The steps are the C API's own
+ * (bitt_generation_step, which bitt_generate runs too: same sampler reseed,
+ * penalties, stop strings, stop at </s>, UTF-8 piece boundaries), so the
+ * text equals the native CLI's for a seed. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../src/api/bitt.h"
-#include "../src/api/utf8_stream.h"
-#include "../src/sampling/sampler.h"
 #include "../simd/kernels_wasm.h"
 
 #define EXPORT __attribute__((used, visibility("default")))
@@ -178,71 +177,110 @@ EXPORT int bw_state_load(bitt_session *s, const void *data, uint32_t len) {
 
 /* ---- step-wise generation ---- */
 
-typedef struct Generation {
-    bitt_session *s;
-    const bitt_model *m;
-    Sampler sampler;
-    Utf8Stream stream;
-    int32_t eos;         /* id of </s>, or -1 */
-    int remaining;       /* tokens still allowed */
-    int finished;
-    const char *piece;   /* the text of the last step */
-    size_t piece_len;
-} Generation;
+/* The options of a generation beyond max_tokens, filled by JS field by field
+ * (bw_gen_options_new / bw_gen_options_set / bw_gen_options_stop), so that
+ * adding one never shifts the arguments of bw_gen_begin. */
+typedef struct GenOptions {
+    bitt_sampling sampling;
+    char *stop[BITT_MAX_STOP_STRINGS];
+    size_t stop_len[BITT_MAX_STOP_STRINGS];
+    int n_stop;
+} GenOptions;
 
-/* The id of </s> as bitt_generate finds it: the single token the text
- * "</s>" encodes to, else -1. */
-static int32_t find_eos(const bitt_model *m) {
-    BittError err;
-    int32_t *ids = NULL, id = -1;
-    size_t n = 0;
-    if (bitt_encode(m, "</s>", 4, &ids, &n, &err) == 0 && n == 1) id = ids[0];
-    bitt_free(ids);
-    return id;
+enum {
+    OPT_TEMPERATURE = 0, OPT_TOP_K, OPT_TOP_P, OPT_MIN_P, OPT_REPETITION_PENALTY,
+    OPT_PRESENCE_PENALTY, OPT_FREQUENCY_PENALTY, OPT_PENALTY_LAST_N
+};
+
+EXPORT GenOptions *bw_gen_options_new(void) {
+    GenOptions *o = calloc(1, sizeof *o);
+    if (!o) {
+        set_message("out of memory");
+        return NULL;
+    }
+    o->sampling = bitt_sampling_default();
+    return o;
 }
 
+EXPORT void bw_gen_options_free(GenOptions *o) {
+    if (!o) return;
+    for (int i = 0; i < o->n_stop; i++) free(o->stop[i]);
+    free(o);
+}
+
+/* Sets one numeric option (OPT_*); integers come as doubles (exact below 2^53). 1 on success. */
+EXPORT int bw_gen_options_set(GenOptions *o, int which, double value) {
+    bitt_sampling *p = &o->sampling;
+    switch (which) {
+    case OPT_TEMPERATURE: p->temperature = (float)value; break;
+    case OPT_TOP_K: p->top_k = (int)value; break;
+    case OPT_TOP_P: p->top_p = (float)value; break;
+    case OPT_MIN_P: p->min_p = (float)value; break;
+    case OPT_REPETITION_PENALTY: p->repetition_penalty = (float)value; break;
+    case OPT_PRESENCE_PENALTY: p->presence_penalty = (float)value; break;
+    case OPT_FREQUENCY_PENALTY: p->frequency_penalty = (float)value; break;
+    case OPT_PENALTY_LAST_N: p->penalty_last_n = (int)value; break;
+    default: set_message("unknown generation option"); return 0;
+    }
+    return 1;
+}
+
+/* Adds a stop string (len bytes of UTF-8, copied). 1 on success. */
+EXPORT int bw_gen_options_stop(GenOptions *o, const char *text, uint32_t len) {
+    if (o->n_stop >= BITT_MAX_STOP_STRINGS) {
+        set_message("too many stop strings");
+        return 0;
+    }
+    char *copy = malloc(len ? len : 1);
+    if (!copy) {
+        set_message("out of memory");
+        return 0;
+    }
+    memcpy(copy, text, len);
+    o->stop[o->n_stop] = copy;
+    o->stop_len[o->n_stop++] = len;
+    return 1;
+}
+
+typedef struct Generation {
+    bitt_generation *g;
+    const char *piece;   /* the text of the last step */
+    size_t piece_len;
+    int finished;
+} Generation;
+
 /* Feeds the prompt (len bytes; a session at its start state reads </s>
- * first) and prepares up to max_tokens sampling steps. The seed comes as two
- * 32-bit halves. NULL on error. */
+ * first) and prepares up to max_tokens sampling steps with the options o
+ * (may be NULL: the defaults). The seed comes as two 32-bit halves. NULL on
+ * error. */
 EXPORT Generation *bw_gen_begin(bitt_session *s, const bitt_model *m, const char *prompt, uint32_t len,
-                                int max_tokens, float temperature, int top_k, float top_p,
-                                uint32_t seed_lo, uint32_t seed_hi) {
+                                int max_tokens, const GenOptions *o, uint32_t seed_lo, uint32_t seed_hi) {
+    (void)m;
     BittError err;
+    bitt_sampling sp = o ? o->sampling : bitt_sampling_default();
+    sp.seed = ((uint64_t)seed_hi << 32) | seed_lo;
+    bitt_generate_options go = bitt_generate_options_default(max_tokens);
+    if (o) {
+        go.stop = (const char *const *)o->stop;
+        go.stop_len = o->stop_len;
+        go.n_stop = o->n_stop;
+    }
+    /* check before the prompt enters the memory */
+    if (bitt_sampling_check(&sp, &err) != 0) {
+        set_error(&err);
+        return NULL;
+    }
     if (max_tokens < 0) {
         set_message("maxTokens must be >= 0");
         return NULL;
     }
-    SamplingParams sp = {temperature, top_k, top_p, ((uint64_t)seed_hi << 32) | seed_lo};
-    if (sampling_params_check(&sp, &err) != 0) {
-        set_error(&err);
-        return NULL;
-    }
-    if (sp.top_k > bitt_model_vocab_size(m)) sp.top_k = 0;
     Generation *g = calloc(1, sizeof *g);
     if (!g) {
         set_message("out of memory");
         return NULL;
     }
-    g->s = s;
-    g->m = m;
-    g->remaining = max_tokens;
-    g->eos = find_eos(m);
-    utf8_stream_init(&g->stream);
-    if (sampler_init(&g->sampler, bitt_model_vocab_size(m), &sp, &err) != 0) {
+    if (bitt_session_learn(s, prompt, len, &err) != 0 || bitt_generation_start(s, &sp, &go, &g->g, &err) != 0) {
         set_error(&err);
-        free(g);
-        return NULL;
-    }
-    sampler_reseed(&g->sampler, sp.seed);
-    if (bitt_session_learn(s, prompt, len, &err) != 0) {
-        set_error(&err);
-        sampler_free(&g->sampler);
-        free(g);
-        return NULL;
-    }
-    if (!bitt_session_logits(s)) {
-        set_message("empty prompt and empty memory: nothing to continue from");
-        sampler_free(&g->sampler);
         free(g);
         return NULL;
     }
@@ -257,38 +295,16 @@ EXPORT int bw_gen_next(Generation *g) {
     g->piece = NULL;
     g->piece_len = 0;
     if (g->finished) return 0;
-    if (g->remaining <= 0) {
-        g->finished = 1;
-        utf8_stream_flush(&g->stream, &g->piece, &g->piece_len);
-        return g->piece_len ? 1 : 0;
-    }
-    g->remaining--;
-    const float *logits = bitt_session_logits(g->s);
-    int32_t next = sampler_sample(&g->sampler, logits);
-    /* every generated token enters the memory */
-    if (bitt_session_feed(g->s, &next, 1, &err) != 0) {
+    int32_t token;
+    int rc = bitt_generation_step(g->g, &token, &g->piece, &g->piece_len, &err);
+    if (rc < 0) {
         set_error(&err);
         g->finished = 1;
         return -1;
     }
-    if (next == g->eos) {
+    if (rc == 0) {
         g->finished = 1;
-        utf8_stream_flush(&g->stream, &g->piece, &g->piece_len);
         return g->piece_len ? 1 : 0;
-    }
-    char *bytes = NULL; /* the token's bytes; empty for special tokens */
-    size_t len = 0;
-    if (bitt_decode(g->m, &next, 1, &bytes, &len, &err) != 0) {
-        set_error(&err);
-        g->finished = 1;
-        return -1;
-    }
-    int rc = utf8_stream_push(&g->stream, bytes, len, &g->piece, &g->piece_len);
-    bitt_free(bytes);
-    if (rc != 0) {
-        set_message("out of memory");
-        g->finished = 1;
-        return -1;
     }
     return 1;
 }
@@ -297,9 +313,14 @@ EXPORT const char *bw_gen_piece(const Generation *g) { return g->piece; }
 
 EXPORT uint32_t bw_gen_piece_len(const Generation *g) { return (uint32_t)g->piece_len; }
 
+/* Tokens drawn so far. */
+EXPORT int bw_gen_tokens(const Generation *g) { return bitt_generation_count(g->g); }
+
+/* Why it ended: 0 not yet (or stopped by the caller), 1 </s>, 2 a stop string, 3 maxTokens. */
+EXPORT int bw_gen_finish_reason(const Generation *g) { return (int)bitt_generation_finish_reason(g->g); }
+
 EXPORT void bw_gen_free(Generation *g) {
     if (!g) return;
-    sampler_free(&g->sampler);
-    utf8_stream_free(&g->stream);
+    bitt_generation_free(g->g);
     free(g);
 }

@@ -22,6 +22,8 @@ const el = {
   overlay: $('drop-overlay'), dropZone: $('drop-zone'),
   settingsBox: $('settings-box'), settingsSummary: $('settings-summary'),
   temperature: $('temperature'), topK: $('top-k'), topP: $('top-p'), maxTokens: $('max-tokens'), seed: $('seed'),
+  minP: $('min-p'), repetitionPenalty: $('repetition-penalty'), presencePenalty: $('presence-penalty'),
+  frequencyPenalty: $('frequency-penalty'), stopStrings: $('stop-strings'),
 };
 
 const state = {
@@ -398,6 +400,8 @@ async function send(ev) {
   const parsed = parseSettings({
     temperature: el.temperature.value, topK: el.topK.value, topP: el.topP.value,
     maxTokens: el.maxTokens.value, seed: el.seed.value,
+    minP: el.minP.value, repetitionPenalty: el.repetitionPenalty.value, presencePenalty: el.presencePenalty.value,
+    frequencyPenalty: el.frequencyPenalty.value, stop: el.stopStrings.value,
   });
   if (parsed.error) { showAlert(parsed.error); return; }
   hideAlert();
@@ -505,8 +509,14 @@ function setUpDragAndDrop() {
 // The one-line summary of the sampling settings shown when their box is closed (phones).
 function summarizeSettings() {
   const seed = el.seed.value.trim() === '' ? 'random seed' : `seed ${el.seed.value}`;
+  const extra = [];
+  if (Number(el.minP.value) !== 0) extra.push(`min-p ${el.minP.value}`);
+  if (Number(el.repetitionPenalty.value) !== 1) extra.push(`repetition ${el.repetitionPenalty.value}`);
+  if (Number(el.presencePenalty.value) !== 0) extra.push(`presence ${el.presencePenalty.value}`);
+  if (Number(el.frequencyPenalty.value) !== 0) extra.push(`frequency ${el.frequencyPenalty.value}`);
+  if (el.stopStrings.value !== '') extra.push('stop strings');
   el.settingsSummary.textContent = `temperature ${el.temperature.value} · top-k ${el.topK.value} · ` +
-    `top-p ${el.topP.value} · ${el.maxTokens.value} tokens · ${seed}`;
+    `top-p ${el.topP.value} · ${el.maxTokens.value} tokens · ${seed}${extra.map((x) => ` · ${x}`).join('')}`;
 }
 
 function wire() {
@@ -543,7 +553,8 @@ function wire() {
     if (f) loadMemoryFromFile(f);
   });
   el.resetMemory.addEventListener('click', resetMemory);
-  for (const input of [el.temperature, el.topK, el.topP, el.maxTokens, el.seed]) {
+  for (const input of [el.temperature, el.topK, el.topP, el.maxTokens, el.seed, el.minP, el.repetitionPenalty,
+    el.presencePenalty, el.frequencyPenalty, el.stopStrings]) {
     input.addEventListener('input', summarizeSettings);
   }
   summarizeSettings();

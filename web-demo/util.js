@@ -192,7 +192,33 @@ export const LIMITS = {
   topP: [0.01, 1],
   maxTokens: [1, 100000],
   seed: [0, Number.MAX_SAFE_INTEGER],
+  minP: [0, 1],
+  repetitionPenalty: [0.01, 10],
+  presencePenalty: [-2, 2],
+  frequencyPenalty: [-2, 2],
 };
+
+/**
+ * Stop strings from the form's one-line field: separated by |, with \n a
+ * newline, \t a tab, \| a bar and \\ a backslash; empty parts are dropped.
+ */
+export function parseStopStrings(raw) {
+  const out = [];
+  let cur = '';
+  const s = String(raw ?? '');
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '\\' && i + 1 < s.length) {
+      const n = s[++i];
+      cur += n === 'n' ? '\n' : n === 't' ? '\t' : n;
+    } else if (c === '|') {
+      if (cur) out.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  if (cur) out.push(cur);
+  return out;
+}
 
 /**
  * Sampling options from the form's raw strings: { options } or { error }.
@@ -216,6 +242,17 @@ export function parseSettings(raw, randomSeed = () => Math.floor(Math.random() *
     num('maxTokens', 'Max tokens', true);
     if (String(raw.seed ?? '').trim() === '') out.seed = randomSeed();
     else num('seed', 'Seed', true);
+    // the newer options are read when the form has them
+    if (raw.minP !== undefined) num('minP', 'Min-p', false);
+    if (raw.repetitionPenalty !== undefined) num('repetitionPenalty', 'Repetition penalty', false);
+    if (raw.presencePenalty !== undefined) num('presencePenalty', 'Presence penalty', false);
+    if (raw.frequencyPenalty !== undefined) num('frequencyPenalty', 'Frequency penalty', false);
+    if (raw.stop !== undefined) {
+      const stop = parseStopStrings(raw.stop);
+      if (stop.length > 16) throw new Error('Stop: at most 16 strings');
+      if (stop.some((x) => new TextEncoder().encode(x).length > 256)) throw new Error('Stop: each string at most 256 bytes');
+      out.stop = stop;
+    }
   } catch (e) {
     return { error: e.message };
   }

@@ -5,27 +5,32 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../formats/model_file.h"
-#include "../model/session.h"
-#include "../sampling/sampler.h"
+#include "../model/model_file.h"
 #include "../util/threadpool.h"
-#include "utf8_stream.h"
-
-struct bitt_model {
-    Model *m;
-};
-
-struct bitt_session {
-    const bitt_model *model;
-    Session run;
-    float *logits;       /* V: next-token logits after the last fed token */
-    int has_logits;
-    Sampler sampler;
-};
+#include "bitt_internal.h"
 
 bitt_sampling bitt_sampling_default(void) {
-    bitt_sampling p = {0.8f, 40, 0.95f, 42};
+    bitt_sampling p;
+    memset(&p, 0, sizeof p);
+    p.temperature = 0.8f;
+    p.top_k = 40;
+    p.top_p = 0.95f;
+    p.seed = 42;
+    p.repetition_penalty = 1.0f;
     return p;
+}
+
+int bitt_sampling_params(const bitt_sampling *p, int vocab_size, SamplingParams *out, BittError *err) {
+    SamplingParams sp = sampling_params_basic(p->temperature, p->top_k, p->top_p, p->seed);
+    sp.min_p = p->min_p;
+    sp.repetition_penalty = p->repetition_penalty;
+    sp.presence_penalty = p->presence_penalty;
+    sp.frequency_penalty = p->frequency_penalty;
+    sp.penalty_last_n = p->penalty_last_n;
+    if (sampling_params_check(&sp, err) != 0) return -1;
+    if (vocab_size > 0 && sp.top_k > vocab_size) sp.top_k = 0;
+    *out = sp;
+    return 0;
 }
 
 static int wrap_model(Model *m, bitt_model **out, BittError *err) {
@@ -106,7 +111,7 @@ int bitt_session_new(const bitt_model *m, bitt_session **out, BittError *err) {
     s->model = m;
     s->logits = malloc((size_t)m->m->cfg.vocab_size * sizeof(float));
     bitt_sampling def = bitt_sampling_default();
-    SamplingParams sp = {def.temperature, def.top_k, def.top_p, def.seed};
+    SamplingParams sp = sampling_params_basic(def.temperature, def.top_k, def.top_p, def.seed);
     if (!s->logits) {
         free(s);
         return bitt_fail(err, "out of memory");
@@ -135,8 +140,8 @@ void bitt_session_free(bitt_session *s) {
 int bitt_set_threads(int n) { return threads_set(n); }
 
 int bitt_sampling_check(const bitt_sampling *p, BittError *err) {
-    SamplingParams sp = {p->temperature, p->top_k, p->top_p, p->seed};
-    return sampling_params_check(&sp, err);
+    SamplingParams sp;
+    return bitt_sampling_params(p, 0, &sp, err);
 }
 
 void bitt_session_reset(bitt_session *s) {
@@ -164,7 +169,7 @@ static int feed_start_if_fresh(bitt_session *s, BittError *err) {
     return bitt_session_feed(s, &sep, 1, err);
 }
 
-static int feed_text(bitt_session *s, const char *text, size_t len, BittError *err) {
+int bitt_feed_text(bitt_session *s, const char *text, size_t len, BittError *err) {
     if (feed_start_if_fresh(s, err) != 0) return -1;
     int32_t *ids = NULL;
     size_t n = 0;
@@ -175,62 +180,25 @@ static int feed_text(bitt_session *s, const char *text, size_t len, BittError *e
 }
 
 int bitt_session_learn(bitt_session *s, const char *text, size_t len, BittError *err) {
-    return feed_text(s, text, len, err);
-}
-
-static int set_sampling(bitt_session *s, const bitt_sampling *p, BittError *err) {
-    SamplingParams sp = {p->temperature, p->top_k, p->top_p, p->seed};
-    if (sampling_params_check(&sp, err) != 0) return -1;
-    if (sp.top_k > s->model->m->cfg.vocab_size) sp.top_k = 0;
-    s->sampler.params = sp;
-    return 0;
+    return bitt_feed_text(s, text, len, err);
 }
 
 int bitt_session_sample(bitt_session *s, const bitt_sampling *p, int32_t *token, BittError *err) {
     if (!s->has_logits) return bitt_fail(err, "no logits yet: feed some tokens first");
-    if (set_sampling(s, p, err) != 0) return -1;
+    SamplingParams sp;
+    if (bitt_sampling_params(p, s->model->m->cfg.vocab_size, &sp, err) != 0) return -1;
+    sampler_set_params(&s->sampler, &sp);
     *token = sampler_sample(&s->sampler, s->logits);
     return 0;
 }
 
-int bitt_generate(bitt_session *s, const char *prompt, int max_tokens, const bitt_sampling *p,
-                  bitt_piece_fn on_piece, void *user, int *n_generated, BittError *err) {
-    if (n_generated) *n_generated = 0;
-    if (max_tokens < 0) return bitt_fail(err, "max_tokens must be >= 0 (got %d)", max_tokens);
-    if (set_sampling(s, p, err) != 0) return -1;
-    sampler_reseed(&s->sampler, p->seed);
-    if (feed_text(s, prompt ? prompt : "", prompt ? strlen(prompt) : 0, err) != 0) return -1;
-    if (!s->has_logits) return bitt_fail(err, "empty prompt and empty memory: nothing to continue from");
-    const Tokenizer *tok = s->model->m->tok;
-    const int32_t eos = tokenizer_token_id(tok, "</s>");
-    Utf8Stream stream;
-    utf8_stream_init(&stream);
-    int stopped = 0, produced = 0;
-    for (int i = 0; i < max_tokens && !stopped; i++) {
-        int32_t next = sampler_sample(&s->sampler, s->logits);
-        produced++;
-        /* every generated token enters the memory */
-        if (bitt_session_feed(s, &next, 1, err) != 0) { utf8_stream_free(&stream); return -1; }
-        if (next == eos) break;
-        if (tokenizer_is_special(tok, next)) continue;
-        size_t len;
-        const char *bytes = tokenizer_token_bytes(tok, next, &len);
-        const char *piece;
-        size_t plen;
-        if (utf8_stream_push(&stream, bytes, len, &piece, &plen) != 0) {
-            utf8_stream_free(&stream);
-            return bitt_fail(err, "out of memory");
-        }
-        if (plen && on_piece && on_piece(piece, plen, user) != 0) stopped = 1;
-    }
-    const char *rest;
-    size_t rlen;
-    utf8_stream_flush(&stream, &rest, &rlen);
-    if (rlen && on_piece && !stopped) on_piece(rest, rlen, user);
-    utf8_stream_free(&stream);
-    if (n_generated) *n_generated = produced;
-    return 0;
+int32_t bitt_token_id(const bitt_model *m, const char *token) { return tokenizer_token_id(m->m->tok, token); }
+
+const char *bitt_token_bytes(const bitt_model *m, int32_t id, size_t *len) {
+    return tokenizer_token_bytes(m->m->tok, id, len);
 }
+
+int bitt_token_is_special(const bitt_model *m, int32_t id) { return tokenizer_is_special(m->m->tok, id); }
 
 int bitt_state_save(const bitt_session *s, uint8_t **buf, size_t *len, BittError *err) {
     return state_save_memory(&s->run.state, s->model->m, buf, len, err);

@@ -1,5 +1,6 @@
 /* utf8_stream.c: holding back an unfinished UTF-8 character between pieces. */
 #include "utf8_stream.h"
+#include "../util/grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -35,13 +36,7 @@ int utf8_stream_push(Utf8Stream *s, const char *bytes, size_t n, const char **pi
     /* drop the piece returned last time, keep the held bytes */
     if (s->len > s->held) memmove(s->buf, s->buf + s->len - s->held, s->held);
     s->len = s->held;
-    if (s->len + n + 1 > s->cap) {
-        size_t cap = (s->len + n + 1) * 2;
-        char *b = realloc(s->buf, cap);
-        if (!b) return -1;
-        s->buf = b;
-        s->cap = cap;
-    }
+    if (grow_array(&s->buf, &s->cap, s->len + n + 1, 1) != 0) return -1;
     if (n) memcpy(s->buf + s->len, bytes, n); /* bytes may be NULL when n is 0 */
     s->len += n;
     s->held = unfinished_tail(s->buf, s->len);

@@ -20,6 +20,7 @@ int cmd_prepare(int argc, char **argv);
 int cmd_corpus(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* Monotonic seconds. */
 double cli_now(void);

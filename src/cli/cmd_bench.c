@@ -4,13 +4,14 @@
  * random one of given dimensions written as .bitt v2 and loaded back.
  * --dense-f32 runs the same model with float weights through a plain float
  * matmul: the llama2.c-style baseline measured in the same way. */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../formats/model_file.h"
-#include "../model/session.h"
+#include "../model/model_file.h"
+#include "../infer/session.h"
 #include "../sampling/sampler.h"
 #include "../util/threadpool.h"
 #include "bench_util.h"
@@ -56,6 +57,30 @@ static int write_random_model(const char *path, int dim, int layers, int heads, 
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
+/* --contend: n child processes that only burn CPU, as a browser tab, a build
+ * or a second model would, started before the measurements and killed after. */
+#define BENCH_MAX_CONTEND 64
+static int start_contenders(int n, pid_t *pids) {
+    fflush(NULL);
+    for (int i = 0; i < n; i++) {
+        pids[i] = fork();
+        if (pids[i] < 0) return -1;
+        if (pids[i] == 0) {
+            volatile unsigned long spin = 0;
+            for (;;) spin++;
+        }
+    }
+    return 0;
+}
+
+static void stop_contenders(int n, pid_t *pids) {
+    for (int i = 0; i < n; i++)
+        if (pids[i] > 0) {
+            kill(pids[i], SIGKILL);
+            waitpid(pids[i], NULL, 0);
+        }
+}
+
 /* Random token ids in [3, V): the specials are left out. */
 static void random_ids(BittRng *rng, int V, int32_t *ids, int n) {
     for (int i = 0; i < n; i++) ids[i] = 3 + (int32_t)(rng_next_u64(rng) % (uint64_t)(V - 3));
@@ -91,7 +116,7 @@ static int bench_model(Model *m, const BenchOptions *o, double *prefill_tok_s, d
     double *ctx_dec = malloc((size_t)(o->n_contexts + 1) * o->runs * sizeof *ctx_dec);
     Session s;
     Sampler smp;
-    SamplingParams sp = {0.8f, 40, 0.95f, 42};
+    SamplingParams sp = sampling_params_basic(0.8f, 40, 0.95f, 42);
     int rc = -1, have_session = 0, have_sampler = 0;
     if (!ids || !logits || !pre || !dec || !ctx_dec) {
         bitt_fail(err, "out of memory");
@@ -165,7 +190,7 @@ static int parse_contexts(const char *list, BenchOptions *o) {
 int cmd_bench(int argc, char **argv) {
     const char *model_path = NULL, *variant = "linear", *kernels = NULL, *lm_head = "f32";
     const char *contexts = "128,1k,8k,32k";
-    int dim = 256, layers = 8, heads = 0, vocab = 16384, threads = 0, dense = 0, json = 0;
+    int dim = 256, layers = 8, heads = 0, vocab = 16384, threads = 0, dense = 0, json = 0, contend = 0;
     BenchOptions o = {512, 128, 5, {0}, 0};
     Flag flags[] = {
         {"model", FLAG_STRING, &model_path, "model to measure (default: a random one of --dim/--layers/--vocab)", 0},
@@ -182,6 +207,7 @@ int cmd_bench(int argc, char **argv) {
         {"kernels", FLAG_STRING, &kernels, "backend: avx2 or scalar (default: best for this CPU)", 0},
         {"lm-head", FLAG_STRING, &lm_head, "f32 (default) or int8 logits", 0},
         {"dense-f32", FLAG_BOOL, &dense, "baseline: float32 weights and activations, plain float matmul", 0},
+        {"contend", FLAG_INT, &contend, "run N busy-loop processes beside the measurements (a shared CPU)", 0},
         {"json", FLAG_BOOL, &json, "print one JSON object with the figures", 0},
     };
     Command cmd = {"bench", "[--model M | --dim D --layers L --vocab V] [flags]",
@@ -192,6 +218,7 @@ int cmd_bench(int argc, char **argv) {
     if (o.prompt_tokens < 1 || o.gen_tokens < 1 || o.runs < 1)
         return cli_fail("bench", "--prompt-tokens, --gen-tokens and --runs must be >= 1");
     if (threads < 0) return cli_fail("bench", "--threads must be >= 0");
+    if (contend < 0 || contend > BENCH_MAX_CONTEND) return cli_fail("bench", "--contend must be 0..%d", BENCH_MAX_CONTEND);
     if (parse_contexts(contexts, &o) != 0)
         return cli_fail("bench", "--contexts: expected a comma-separated list like 128,1k,8k (got '%s')", contexts);
     if (strcmp(lm_head, "f32") != 0 && strcmp(lm_head, "int8") != 0)
@@ -241,7 +268,15 @@ int cmd_bench(int argc, char **argv) {
         goto done;
     }
     size_t rss_ready = bench_rss_bytes();
-    if (bench_model(m, &o, &prefill, &decode, ctx, &err) != 0) {
+    pid_t contenders[BENCH_MAX_CONTEND] = {0};
+    if (start_contenders(contend, contenders) != 0) {
+        stop_contenders(contend, contenders);
+        cli_fail("bench", "--contend: cannot start the busy-loop processes");
+        goto done;
+    }
+    const int bench_rc = bench_model(m, &o, &prefill, &decode, ctx, &err);
+    stop_contenders(contend, contenders);
+    if (bench_rc != 0) {
         cli_fail("bench", "%s", err.message);
         goto done;
     }
@@ -253,10 +288,10 @@ int cmd_bench(int argc, char **argv) {
         printf("{\"prefill_tok_s\":%.1f,\"decode_tok_s\":%.1f,\"peak_rss_bytes\":%zu,\"threads\":%d,"
                "\"kernels\":\"%s\",\"lm_head\":\"%s\",\"prompt_tokens\":%d,\"gen_tokens\":%d,\"runs\":%d,"
                "\"model_bytes\":%lld,\"bitt_version\":%d,\"params\":%lld,\"load_s\":%.4f,"
-               "\"rss_before_load_bytes\":%zu,\"rss_loaded_bytes\":%zu,\"rss_ready_bytes\":%zu,"
+               "\"rss_before_load_bytes\":%zu,\"rss_loaded_bytes\":%zu,\"rss_ready_bytes\":%zu,\"contend\":%d,"
                "\"config\":{\"dim\":%d,\"layers\":%d,\"heads\":%d,\"vocab\":%d,\"variant\":\"%s\"},\"contexts\":[",
                prefill, decode, peak, threads_get(), k->name, lm_head, o.prompt_tokens, o.gen_tokens, o.runs,
-               file_bytes, m->bitt_version, (long long)m->n_values, load_s, rss_before, rss_loaded, rss_ready,
+               file_bytes, m->bitt_version, (long long)m->n_values, load_s, rss_before, rss_loaded, rss_ready, contend,
                c->hidden_dim, c->num_layers, c->num_heads, c->vocab_size, ttt_variant_name(c->variant));
         for (int i = 0; i < o.n_contexts; i++)
             printf("%s{\"context\":%d,\"decode_tok_s\":%.1f,\"rss_bytes\":%zu}", i ? "," : "", ctx[i].context,
@@ -272,8 +307,8 @@ int cmd_bench(int argc, char **argv) {
                c->num_layers, c->num_heads, c->vocab_size, ttt_variant_name(c->variant),
                (long long)m->n_values, m->bitt_version, fb);
         printf("load      %.1f ms, RSS +%s by the load, %s once prepared for %s\n", load_s * 1e3, rl, rr, k->name);
-        printf("run       kernels %s, lm_head %s, %d thread(s), medians of %d runs\n", k->name, lm_head,
-               threads_get(), o.runs);
+        printf("run       kernels %s, lm_head %s, %d thread(s), medians of %d runs%s\n", k->name, lm_head,
+               threads_get(), o.runs, contend ? " (beside busy-loop processes: --contend)" : "");
         printf("prefill   %8.1f tok/s  (%d-token prompt)\n", prefill, o.prompt_tokens);
         printf("decode    %8.1f tok/s  (%d tokens after the prompt)\n", decode, o.gen_tokens);
         for (int i = 0; i < o.n_contexts; i++) {

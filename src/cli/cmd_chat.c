@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "sampling_flags.h"
 
 static int print_piece(const char *piece, size_t len, void *user) {
     (void)user;
@@ -45,32 +46,20 @@ static int run_command(bitt_session *s, char *line) {
     return 0;
 }
 
-int cmd_chat(int argc, char **argv) {
-    const char *model_path = NULL;
-    bitt_sampling sp = bitt_sampling_default();
-    int threads = 0;
-    int max_tokens = 256;
-    Flag flags[] = {
-        {"model", FLAG_STRING, &model_path, "model: .bitt file or checkpoint directory (required)", 0},
-        {"max-tokens", FLAG_INT, &max_tokens, "tokens per answer at most (default 256)", 0},
-        {"temp", FLAG_FLOAT, &sp.temperature, "temperature, 0 = greedy (default 0.8)", 0},
-        {"top-k", FLAG_INT, &sp.top_k, "keep the k most likely tokens, 0 = off (default 40)", 0},
-        {"top-p", FLAG_FLOAT, &sp.top_p, "nucleus sampling mass, 1 = off (default 0.95)", 0},
-        {"seed", FLAG_U64, &sp.seed, "sampling seed (default 42)", 0},
-        {"threads", FLAG_INT, &threads, "threads for the kernels (default 0 = all cores)", 0},
-    };
-    Command cmd = {"chat", "--model M [flags]",
-                   "Interactive: type text, the model continues it. The memory persists across turns.\n"
-                   "Commands: /save FILE, /load FILE, /reset, /quit.",
-                   flags, (int)(sizeof flags / sizeof *flags), 0, {0}, 0};
-    int rc = args_parse(&cmd, argc, argv);
-    if (rc) return rc < 0 ? 1 : 0;
+/* Runs bitt chat once its flags are parsed. */
+static int chat_run(const char *model_path, const bitt_sampling *sp_in, const char **stops, int n_stops, int threads,
+                    int max_tokens) {
+    const bitt_sampling sp = *sp_in;
+    int rc;
     if (!model_path) return cli_fail("chat", "--model is required");
     if (max_tokens < 0) return cli_fail("chat", "--max-tokens must be >= 0");
     if (threads < 0) return cli_fail("chat", "--threads must be >= 0");
     BittError check_err;
     if (bitt_sampling_check(&sp, &check_err) != 0) return cli_fail("chat", "%s", check_err.message);
     bitt_set_threads(threads);
+    bitt_generate_options go = bitt_generate_options_default(max_tokens);
+    go.stop = stops;
+    go.n_stop = n_stops;
     BittError err;
     bitt_model *m = NULL;
     bitt_session *s = NULL;
@@ -105,7 +94,7 @@ int cmd_chat(int argc, char **argv) {
          * restored memory answers the same input the same way */
         bitt_sampling turn_sp = sp;
         turn_sp.seed = sp.seed + (uint64_t)bitt_session_tokens(s);
-        if (bitt_generate(s, line, max_tokens, &turn_sp, print_piece, NULL, NULL, &err) != 0) {
+        if (bitt_generate_opts(s, line, &turn_sp, &go, print_piece, NULL, NULL, NULL, &err) != 0) {
             rc = cli_fail("chat", "%s", err.message);
             break;
         }
@@ -115,5 +104,33 @@ int cmd_chat(int argc, char **argv) {
     free(line);
     bitt_session_free(s);
     bitt_model_free(m);
+    return rc;
+}
+
+int cmd_chat(int argc, char **argv) {
+    const char *model_path = NULL, **stops = NULL, *stop_dummy = NULL;
+    int n_stops = 0;
+    bitt_sampling sp = bitt_sampling_default();
+    int threads = 0;
+    int max_tokens = 256;
+    Flag flags[] = {
+        {"model", FLAG_STRING, &model_path, "model: .bitt file or checkpoint directory (required)", 0},
+        {"max-tokens", FLAG_INT, &max_tokens, "tokens per answer at most (default 256)", 0},
+        CLI_SAMPLING_FLAGS(sp),
+        CLI_STOP_FLAG(stop_dummy),
+        {"threads", FLAG_INT, &threads, "threads for the kernels (default 0 = all cores)", 0},
+    };
+    Command cmd = {"chat", "--model M [flags]",
+                   "Interactive: type text, the model continues it. The memory persists across turns.\n"
+                   "Commands: /save FILE, /load FILE, /reset, /quit.",
+                   flags, (int)(sizeof flags / sizeof *flags), 0, {0}, 0};
+    if (cli_take_stops("chat", &argc, argv, &stops, &n_stops) != 0) return 1;
+    int rc = args_parse(&cmd, argc, argv);
+    if (rc) {
+        free(stops);
+        return rc < 0 ? 1 : 0;
+    }
+    rc = chat_run(model_path, &sp, stops, n_stops, threads, max_tokens);
+    free(stops);
     return rc;
 }

@@ -2,7 +2,7 @@
  * directories, .bitt v1 (float32) and .bitt v2 (packed ternary). Latent
  * float weights are kept when the input has them, so dir -> v1 -> dir is
  * lossless; v2 -> float writes weights that quantise back exactly. */
-#include "../formats/model_file.h"
+#include "../model/model_file.h"
 #include "cli.h"
 
 int cmd_convert(int argc, char **argv) {

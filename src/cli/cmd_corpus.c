@@ -41,8 +41,7 @@ static int write_recall(const char *out, const char *tokenizer, const char *gaps
     int rc = recall_corpus_make(tok, &o, &c, &err) || tokenizer_fingerprint(tok, fp, &err);
     snprintf(key, sizeof key, "%s.json", out);
     if (!rc) {
-        const void *parts[1] = {c.text};
-        rc = file_write_atomic(out, parts, &c.len, 1, &err) || recall_key_write(&c, fp, key, &err);
+        rc = file_write_buffer(out, c.text, c.len, &err) || recall_key_write(&c, fp, key, &err);
     }
     if (!rc)
         fprintf(stderr, "corpus: wrote %s: %zu recall documents (%d facts each, gaps %s tokens), %zu bytes; key %s\n",
@@ -92,11 +91,7 @@ int cmd_corpus(int argc, char **argv) {
     if (stories < 1 || stories > STORY_GEN_MAX_STORIES)
         return cli_fail(cmd.name, "--stories %d: it must be 1..%d", stories, STORY_GEN_MAX_STORIES);
     if (story_corpus_make(seed, stories, &text, &len, &err)) return cli_fail(cmd.name, "%s", err.message);
-    {
-        const void *parts[1] = {text};
-        size_t lens[1] = {len};
-        rc = file_write_atomic(out, parts, lens, 1, &err);
-    }
+    rc = file_write_buffer(out, text, len, &err);
     free(text);
     if (rc) return cli_fail(cmd.name, "%s", err.message);
     fprintf(stderr, "corpus: wrote %s: %d stories, %zu bytes\n", out, stories, len);

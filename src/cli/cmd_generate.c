@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "sampling_flags.h"
+#include "../util/grow.h"
 
 typedef struct GenOutput {
     int json;
@@ -18,42 +20,18 @@ static int on_piece(const char *piece, size_t len, void *user) {
         fflush(stdout);
         return 0;
     }
-    if (o->len + len + 1 > o->cap) {
-        size_t cap = (o->len + len + 1) * 2;
-        char *t = realloc(o->text, cap);
-        if (!t) return 1;
-        o->text = t;
-        o->cap = cap;
-    }
+    if (grow_array(&o->text, &o->cap, o->len + len + 1, 1) != 0) return 1;
     memcpy(o->text + o->len, piece, len);
     o->len += len;
     return 0;
 }
 
-int cmd_generate(int argc, char **argv) {
-    const char *model_path = NULL, *prompt = "", *state_in = NULL, *state_out = NULL, *lm_head = "f32";
-    bitt_sampling sp = bitt_sampling_default();
-    int threads = 0;
-    int max_tokens = 256, json = 0;
-    Flag flags[] = {
-        {"model", FLAG_STRING, &model_path, "model: .bitt file or checkpoint directory (required)", 0},
-        {"prompt", FLAG_STRING, &prompt, "text to continue (default: empty)", 0},
-        {"max-tokens", FLAG_INT, &max_tokens, "tokens to generate at most (default 256)", 0},
-        {"temp", FLAG_FLOAT, &sp.temperature, "temperature, 0 = greedy (default 0.8)", 0},
-        {"top-k", FLAG_INT, &sp.top_k, "keep the k most likely tokens, 0 = off (default 40)", 0},
-        {"top-p", FLAG_FLOAT, &sp.top_p, "nucleus sampling mass, 1 = off (default 0.95)", 0},
-        {"seed", FLAG_U64, &sp.seed, "sampling seed (default 42)", 0},
-        {"threads", FLAG_INT, &threads, "threads for the kernels (default 0 = all cores)", 0},
-        {"state-in", FLAG_STRING, &state_in, "start from this saved memory (state file)", 0},
-        {"state-out", FLAG_STRING, &state_out, "save the memory here afterwards", 0},
-        {"lm-head", FLAG_STRING, &lm_head, "f32 (default) or int8: logits through int8 rows, faster", 0},
-        {"json", FLAG_BOOL, &json, "print {text, tokens, tok_s} as JSON at the end", 0},
-    };
-    Command cmd = {"generate", "--model M --prompt TEXT [flags]",
-                   "Continues the prompt and streams the text to stdout as it is produced.",
-                   flags, (int)(sizeof flags / sizeof *flags), 0, {0}, 0};
-    int rc = args_parse(&cmd, argc, argv);
-    if (rc) return rc < 0 ? 1 : 0;
+/* Runs bitt generate once its flags are parsed. */
+static int generate_run(const char *model_path, const char *prompt, const char *state_in, const char *state_out,
+                        const char *lm_head, const bitt_sampling *sp_in, const char **stops, int n_stops, int threads,
+                        int max_tokens, int json) {
+    const bitt_sampling sp = *sp_in;
+    int rc;
     if (!model_path) return cli_fail("generate", "--model is required");
     if (max_tokens < 0) return cli_fail("generate", "--max-tokens must be >= 0");
     if (threads < 0) return cli_fail("generate", "--threads must be >= 0");
@@ -85,7 +63,11 @@ int cmd_generate(int argc, char **argv) {
     }
     double t1 = cli_now();
     const int64_t prompt_tokens = bitt_session_tokens(s) - tokens_before;
-    if (bitt_generate(s, "", max_tokens, &sp, on_piece, &out, &n_gen, &err) != 0) {
+    bitt_generate_options go = bitt_generate_options_default(max_tokens);
+    go.stop = stops;
+    go.n_stop = n_stops;
+    bitt_finish_reason finish = BITT_FINISH_NONE;
+    if (bitt_generate_opts(s, "", &sp, &go, on_piece, &out, &n_gen, &finish, &err) != 0) {
         cli_fail("generate", "%s", err.message);
         goto done;
     }
@@ -100,8 +82,8 @@ int cmd_generate(int argc, char **argv) {
     if (json) {
         printf("{\"text\":");
         cli_print_json_string(stdout, out.text ? out.text : "", out.len);
-        printf(",\"tokens\":%d,\"tok_s\":%.2f,\"prompt_tokens\":%lld,\"prompt_s\":%.4f}\n", n_gen,
-               tok_s, (long long)prompt_tokens, t_prompt);
+        printf(",\"tokens\":%d,\"tok_s\":%.2f,\"prompt_tokens\":%lld,\"prompt_s\":%.4f,\"finish_reason\":\"%s\"}\n",
+               n_gen, tok_s, (long long)prompt_tokens, t_prompt, cli_finish_reason(finish));
     } else {
         printf("\n");
         fprintf(stderr, "[%d tokens in %.2f s, %.1f tok/s; prompt: %lld tokens in %.3f s]\n", n_gen, t_gen,
@@ -112,5 +94,38 @@ done:
     free(out.text);
     bitt_session_free(s);
     bitt_model_free(m);
+    return rc;
+}
+
+int cmd_generate(int argc, char **argv) {
+    const char *model_path = NULL, *prompt = "", *state_in = NULL, *state_out = NULL, *lm_head = "f32";
+    const char **stops = NULL, *stop_dummy = NULL;
+    int n_stops = 0;
+    bitt_sampling sp = bitt_sampling_default();
+    int threads = 0;
+    int max_tokens = 256, json = 0;
+    Flag flags[] = {
+        {"model", FLAG_STRING, &model_path, "model: .bitt file or checkpoint directory (required)", 0},
+        {"prompt", FLAG_STRING, &prompt, "text to continue (default: empty)", 0},
+        {"max-tokens", FLAG_INT, &max_tokens, "tokens to generate at most (default 256)", 0},
+        CLI_SAMPLING_FLAGS(sp),
+        CLI_STOP_FLAG(stop_dummy),
+        {"threads", FLAG_INT, &threads, "threads for the kernels (default 0 = all cores)", 0},
+        {"state-in", FLAG_STRING, &state_in, "start from this saved memory (state file)", 0},
+        {"state-out", FLAG_STRING, &state_out, "save the memory here afterwards", 0},
+        {"lm-head", FLAG_STRING, &lm_head, "f32 (default) or int8: logits through int8 rows, faster", 0},
+        {"json", FLAG_BOOL, &json, "print {text, tokens, tok_s, finish_reason} as JSON at the end", 0},
+    };
+    Command cmd = {"generate", "--model M --prompt TEXT [flags]",
+                   "Continues the prompt and streams the text to stdout as it is produced.",
+                   flags, (int)(sizeof flags / sizeof *flags), 0, {0}, 0};
+    if (cli_take_stops("generate", &argc, argv, &stops, &n_stops) != 0) return 1;
+    int rc = args_parse(&cmd, argc, argv);
+    if (rc) {
+        free(stops);
+        return rc < 0 ? 1 : 0;
+    }
+    rc = generate_run(model_path, prompt, state_in, state_out, lm_head, &sp, stops, n_stops, threads, max_tokens, json);
+    free(stops);
     return rc;
 }

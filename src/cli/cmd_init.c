@@ -2,7 +2,7 @@
  * written as a .bitt file (v1, or v2 with --packed) or a checkpoint dir. */
 #include <string.h>
 
-#include "../formats/model_file.h"
+#include "../model/model_file.h"
 #include "cli.h"
 
 int cmd_init(int argc, char **argv) {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../formats/model_file.h"
+#include "../model/model_file.h"
 #include "../util/fileio.h"
 #include "cli.h"
 

@@ -139,12 +139,8 @@ static int train(int argc, char **argv) {
     }
     jw_init(&w, 0);
     tokenizer_write_json(tok, &w);
-    if (!jw_text(&w)) {
-        cli_fail(cmd.name, "%s: out of memory writing the JSON", out);
-    } else {
-        const void *parts[2] = {jw_text(&w), "\n"};
-        size_t lens[2] = {strlen(jw_text(&w)), 1};
-        if (file_write_atomic(out, parts, lens, 2, &err)) {
+    {
+        if (jw_write_file(&w, out, &err)) {
             cli_fail(cmd.name, "%s", err.message);
         } else {
             rc = 0;

@@ -24,6 +24,7 @@ static const Subcommand SUBCOMMANDS[] = {
     {"train", cmd_train, "train a model on a token file on the CPU (AdamW, checkpoints, --resume)"},
     {"corpus", cmd_corpus, "write a synthetic corpus of simple children's stories"},
     {"bench", cmd_bench, "prefill/decode tokens per second, long-context decode, load time, peak RSS"},
+    {"serve", cmd_serve, "an OpenAI-compatible HTTP server; each conversation's memory is kept"},
 };
 static const int N_SUBCOMMANDS = (int)(sizeof SUBCOMMANDS / sizeof *SUBCOMMANDS);
 

@@ -221,26 +221,14 @@ int recall_key_write(const RecallCorpus *c, const char *tokenizer_fingerprint, c
     }
     jw_end_array(&w);
     jw_end_object(&w);
-    const char *text = jw_text(&w);
-    int rc;
-    if (!text) {
-        rc = bitt_fail(err, "%s: out of memory", path);
-    } else {
-        const void *parts[2] = {text, "\n"};
-        const size_t lens[2] = {w.len, 1};
-        rc = file_write_atomic(path, parts, lens, 2, err);
-    }
+    const int rc = jw_write_file(&w, path, err);
     jw_free(&w);
     return rc;
 }
 
 int recall_key_read(const char *path, size_t text_len, RecallCorpus *out, char fingerprint[17], BittError *err) {
     memset(out, 0, sizeof *out);
-    uint8_t *buf;
-    size_t len;
-    if (file_read_all(path, &buf, &len, err) != 0) return -1;
-    JsonDoc *doc = json_parse((const char *)buf, len, path, err);
-    free(buf);
+    JsonDoc *doc = json_parse_file(path, err);
     if (!doc) return -1;
     const JsonValue *root = json_doc_root(doc);
     const char *format = json_get_string(root, "format"), *fp = json_get_string(root, "tokenizer_fingerprint");

@@ -8,31 +8,12 @@
 #include <string.h>
 
 #include "../sampling/rng.h"
+#include "../util/textbuf.h"
 #include "story_words.h"
 
-typedef struct Buf {
-    char *p;
-    size_t len, cap;
-    int failed;
-} Buf;
+typedef TextBuf Buf;
 
-static void buf_add(Buf *b, const char *s, size_t n) {
-    if (b->failed) return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        char *np;
-        while (cap < b->len + n + 1) cap *= 2;
-        if (!(np = realloc(b->p, cap))) {
-            b->failed = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
+static void buf_add(Buf *b, const char *s, size_t n) { tb_append(b, s, n); }
 
 static void buf_str(Buf *b, const char *s) { buf_add(b, s, strlen(s)); }
 

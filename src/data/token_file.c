@@ -335,11 +335,7 @@ int token_writer_finish(TokenWriter *w, const TokenFileMeta *meta, BittError *er
         bitt_fail(err, "%s: cannot rename into place: %s", w->path, strerror(errno));
         goto fail;
     }
-    {
-        const void *parts[1] = {text};
-        size_t lens[1] = {strlen(text)};
-        if (file_write_atomic(side, parts, lens, 1, err)) goto fail;
-    }
+    if (file_write_buffer(side, text, strlen(text), err)) goto fail;
     free(side);
     free(text);
     free(w->path);

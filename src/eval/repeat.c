@@ -13,6 +13,24 @@ typedef struct Story {
     size_t n;
 } Story;
 
+/* Without <|endoftext|>: the pieces between blank lines (valid-head.txt
+ * separates stories and paragraphs alike that way). */
+static int next_paragraph(const char *text, size_t len, size_t *pos, size_t *start, size_t *n) {
+    while (*pos < len) {
+        while (*pos < len && (text[*pos] == '\n' || text[*pos] == '\r')) (*pos)++;
+        const size_t s = *pos;
+        while (*pos < len && !(text[*pos] == '\n' && *pos + 1 < len && text[*pos + 1] == '\n')) (*pos)++;
+        size_t e = *pos;
+        while (e > s && (text[e - 1] == '\n' || text[e - 1] == '\r')) e--;
+        if (e > s) {
+            *start = s;
+            *n = e - s;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int eval_repeat(const Model *m, const char *text, size_t len, const int32_t *gaps, int n_gaps, int trials,
                 RepeatResult *out, BittError *err) {
     const int32_t eos = tokenizer_token_id(m->tok, "</s>");
@@ -23,7 +41,10 @@ int eval_repeat(const Model *m, const char *text, size_t len, const int32_t *gap
     Story *st = NULL;
     size_t n_st = 0, cap = 0, pos = 0, start, slen;
     int rc = 0;
-    while (!rc && story_next(text, len, &pos, &start, &slen)) {
+    int separated = 0;
+    for (size_t i = 0; i + STORY_SEPARATOR_LEN <= len && !separated; i++)
+        separated = text[i] == '<' && memcmp(text + i, STORY_SEPARATOR, STORY_SEPARATOR_LEN) == 0;
+    while (!rc && (separated ? story_next(text, len, &pos, &start, &slen) : next_paragraph(text, len, &pos, &start, &slen))) {
         if (grow_array(&st, &cap, n_st + 1, sizeof *st) != 0) {
             rc = bitt_fail(err, "out of memory");
             break;

@@ -3,8 +3,10 @@
  * again, read from a fresh memory; the loss on A's second copy against its
  * first says how much of A the memory kept across N tokens. The pieces are
  * joined by a newline, not </s> (a model that resets its memory at a
- * document boundary should not be penalised for that). Trials take the
- * file's stories in a fixed spread, the same for every gap. */
+ * document boundary should not be penalised for that). Stories are split
+ * at <|endoftext|>, or at blank lines in a text without any (such as
+ * valid-head.txt). Trials take the stories in a fixed spread over the file,
+ * the same for every gap. */
 #ifndef BITT_EVAL_REPEAT_H
 #define BITT_EVAL_REPEAT_H
 

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../model/session.h"
+#include "../infer/session.h"
 
 /* Feeds ids[0..n) through s, continuing from its state, and scores the n - 1
  * predictions of ids[1..n): nll[t] = -log p(ids[t+1] | everything read up to

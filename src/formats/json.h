@@ -54,6 +54,8 @@ typedef struct JsonDoc JsonDoc;
 /* Parses len bytes of text. source names the input in error messages
  * (e.g. "model.bitt header"). Returns NULL and fills err on failure. */
 JsonDoc *json_parse(const char *text, size_t len, const char *source, BittError *err);
+/* Reads and parses the file at path (the one way JSON files are read). */
+JsonDoc *json_parse_file(const char *path, BittError *err);
 const JsonValue *json_doc_root(const JsonDoc *doc);
 void json_doc_free(JsonDoc *doc);
 
@@ -97,6 +99,8 @@ void jw_null(JsonWriter *w);
 void jw_value(JsonWriter *w, const JsonValue *v);
 /* Appends raw bytes without any separator logic (e.g. padding spaces). */
 void jw_raw(JsonWriter *w, const char *s, size_t len);
+/* Writes w's text and a newline to path atomically (fileio.h). */
+int jw_write_file(const JsonWriter *w, const char *path, BittError *err);
 /* Returns the NUL-terminated text (owned by w) or NULL if w->failed. */
 const char *jw_text(const JsonWriter *w);
 

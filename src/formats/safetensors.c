@@ -209,7 +209,21 @@ int safetensors_parse(const uint8_t *buf, size_t len, const char *source, SafeTe
     return 0;
 }
 
+int safetensors_load_file(const char *path, SafeTensors *out, BittError *err) {
+    uint8_t *buf;
+    size_t len;
+    memset(out, 0, sizeof *out);
+    if (file_read_all(path, &buf, &len, err) != 0) return -1;
+    if (safetensors_parse(buf, len, path, out, err) != 0) {
+        free(buf);
+        return -1;
+    }
+    out->file = buf;
+    return 0;
+}
+
 void safetensors_free(SafeTensors *st) {
+    free(st->file);
     free(st->tensors);
     free(st->by_name);
     json_doc_free(st->header);
@@ -420,8 +434,7 @@ int st_writer_save(const StWriter *w, const char *path, BittError *err) {
     uint8_t *buf;
     size_t len;
     if (st_writer_to_memory(w, 0, 8, &buf, &len, err) != 0) return bitt_fail_prefix(err, path);
-    const void *parts[1] = {buf};
-    int rc = file_write_atomic(path, parts, &len, 1, err);
+    int rc = file_write_buffer(path, buf, len, err);
     free(buf);
     return rc;
 }

@@ -42,6 +42,7 @@ typedef struct SafeTensors {
     const JsonValue *metadata;     /* the "__metadata__" object or NULL */
     JsonDoc *header;
     const char *source;            /* name used in error messages (not owned) */
+    uint8_t *file;                 /* the bytes, when read by safetensors_load_file (owned) */
 } SafeTensors;
 
 /* Parses len bytes at buf. On failure fills err (naming source) and returns -1.
@@ -52,6 +53,9 @@ typedef struct SafeTensors {
  * from 0 to the end of the buffer (no trailing bytes). */
 int safetensors_parse(const uint8_t *buf, size_t len, const char *source, SafeTensors *out,
                       BittError *err);
+/* Reads the file at path and parses it (the one way files are read as
+ * safetensors); the tensors point into bytes that st owns. */
+int safetensors_load_file(const char *path, SafeTensors *out, BittError *err);
 void safetensors_free(SafeTensors *st);
 const StTensor *safetensors_find(const SafeTensors *st, const char *name);
 /* A metadata string value or NULL. */

@@ -19,6 +19,12 @@
 
 typedef enum TttVariant { TTT_LINEAR = 0, TTT_SEED = 1, TTT_NONE = 2 } TttVariant;
 
+/* Four learning rates appear in this project, each with its own name:
+ *  - lr (TrainOptions, TrainRun): the outer learning rate of AdamW;
+ *  - the lr gate (tensor ttt.lr, lr_gate in code): a per-token, per-head
+ *    sigmoid that scales TTT-Linear's inner step;
+ *  - base_lr (below): the inner step's constant scale (SPEC 1.2);
+ *  - inner_lr (below): the seed mixer's step (SPEC 1.3). */
 typedef struct ModelConfig {
     int vocab_size;        /* V */
     int hidden_dim;        /* D */

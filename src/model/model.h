@@ -12,6 +12,7 @@
 #include "../util/error.h"
 #include "config.h"
 #include "params.h"
+#include "ternary.h"
 
 /* A BitLinear projection: the quantised run-time weight plus, when the model
  * came from float32 weights and the caller asked to keep them, the latent
@@ -79,16 +80,5 @@ int model_use_kernels(Model *m, const Kernels *k, BittError *err);
 /* Hash of the config and the weights as v2 stores them (ternary + scales,
  * f16 embed/lm_head, f32 rest): v1, v2 and checkpoint forms of one model agree. */
 uint64_t model_compute_fingerprint(const Model *m);
-
-/* ---- BitLinear weights (bitlinear.c) ---- */
-/* SPEC 1.1: g = mean|W| (accumulated in double), Wt = clamp(round(W/(g+1e-6)), -1, 1). */
-void bitlinear_quantize_weights(const float *latent, int rows, int cols, TernaryMatrix *out);
-/* Latent weights that quantise back to exactly (Wt, g): nonzeros are +-g*N/nnz. */
-void bitlinear_dequantize(const TernaryMatrix *t, float *latent);
-/* 2-bit packing of SPEC 3.3: code w+1, weight j of a row in byte j/4, bits 2*(j%4). */
-size_t ternary_packed_row_bytes(int cols);
-void ternary_pack(const TernaryMatrix *t, uint8_t *packed);
-/* Returns -1 (and the offending row/column) if a code 3 is found. */
-int ternary_unpack(const uint8_t *packed, TernaryMatrix *t, int *bad_row, int *bad_col);
 
 #endif

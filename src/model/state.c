@@ -255,8 +255,7 @@ int state_save_file(const ModelState *s, const Model *m, const char *path, BittE
     uint8_t *buf;
     size_t len;
     if (state_save_memory(s, m, &buf, &len, err) != 0) return bitt_fail_prefix(err, path);
-    const void *parts[1] = {buf};
-    int rc = file_write_atomic(path, parts, &len, 1, err);
+    int rc = file_write_buffer(path, buf, len, err);
     free(buf);
     return rc;
 }

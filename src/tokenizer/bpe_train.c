@@ -8,6 +8,7 @@
 #include "bpe_train_internal.h"
 #include "tokenizer_internal.h"
 #include "utf8.h"
+#include "../util/grow.h"
 
 /* An adjacent pair of token ids, its count over all words and the words
  * that hold (or once held) it; duplicates are avoided, stale entries are
@@ -60,16 +61,6 @@ typedef struct Train {
     size_t *special_bytes_len;
 } Train;
 
-static int grow(void **p, size_t *cap, size_t need, size_t size) {
-    size_t c = *cap ? *cap : 64;
-    void *q;
-    if (need <= *cap) return 0;
-    while (c < need) c *= 2;
-    if (!(q = realloc(*p, c * size))) return -1;
-    *p = q;
-    *cap = c;
-    return 0;
-}
 
 /* ---- token table ---- */
 
@@ -108,8 +99,8 @@ static int32_t token_find(const TokenTable *tt, const unsigned char *b, size_t l
 
 /* Appends a token (len 0: a special token, not in the byte map). */
 static int token_add(TokenTable *tt, const unsigned char *b, size_t len) {
-    if (grow((void **)&tt->off, &tt->cap, tt->n + 2, sizeof *tt->off) ||
-        grow((void **)&tt->bytes, &tt->bytes_cap, tt->bytes_len + len, 1))
+    if (grow_array(&tt->off, &tt->cap, tt->n + 2, sizeof *tt->off) ||
+        grow_array(&tt->bytes, &tt->bytes_cap, tt->bytes_len + len, 1))
         return -1;
     if (tt->n == 0) tt->off[0] = 0;
     if (len) memcpy(tt->bytes + tt->bytes_len, b, len);
@@ -165,7 +156,7 @@ static int64_t pair_get(Train *tr, int32_t a, int32_t b) {
     if ((tr->n_pairs + 1) * 2 > tr->n_pair_slots && pair_slots_grow(tr)) return -1;
     for (k = key_slot(key, tr->n_pair_slots); tr->pair_slot[k]; k = (k + 1) & (tr->n_pair_slots - 1))
         if (tr->pair_keys[k] == key) return tr->pair_slot[k] - 1;
-    if (tr->n_pairs >= UINT32_MAX - 1 || grow((void **)&tr->pairs, &tr->cap_pairs, tr->n_pairs + 1, sizeof *tr->pairs))
+    if (tr->n_pairs >= UINT32_MAX - 1 || grow_array(&tr->pairs, &tr->cap_pairs, tr->n_pairs + 1, sizeof *tr->pairs))
         return -1;
     p = &tr->pairs[tr->n_pairs];
     memset(p, 0, sizeof *p);
@@ -194,7 +185,7 @@ static int pair_add(Train *tr, int32_t a, int32_t b, uint32_t w, int64_t count) 
         p->words[p->n_words++] = w;
     }
     if (!p->touched) {
-        if (grow((void **)&tr->touched, &tr->cap_touched, tr->n_touched + 1, sizeof *tr->touched)) return -1;
+        if (grow_array(&tr->touched, &tr->cap_touched, tr->n_touched + 1, sizeof *tr->touched)) return -1;
         p->touched = 1;
         tr->touched[tr->n_touched++] = (uint32_t)i;
     }
@@ -242,7 +233,7 @@ static void sift_down(Train *tr, size_t i) {
 static int heap_push(Train *tr, int64_t count, uint32_t pair) {
     HeapEntry e = {count, pair};
     size_t i;
-    if (grow((void **)&tr->heap, &tr->cap_heap, tr->n_heap + 1, sizeof *tr->heap)) return -1;
+    if (grow_array(&tr->heap, &tr->cap_heap, tr->n_heap + 1, sizeof *tr->heap)) return -1;
     i = tr->n_heap++;
     while (i > 0) {
         size_t parent = (i - 1) / 2;
@@ -446,7 +437,7 @@ static int learn_merges(Train *tr, BittError *err) {
             if (token_add(&tr->tokens, cat, llen + rlen)) goto oom;
             z = tr->n_ids++;
         }
-        if (grow((void **)&tr->merges, &tr->cap_merges, 2 * (tr->n_merges + 1), sizeof *tr->merges)) goto oom;
+        if (grow_array(&tr->merges, &tr->cap_merges, 2 * (tr->n_merges + 1), sizeof *tr->merges)) goto oom;
         tr->merges[2 * tr->n_merges] = p->left;
         tr->merges[2 * tr->n_merges + 1] = p->right;
         tr->n_merges++;

@@ -10,6 +10,7 @@
 #include "story_split.h"
 #include "tokenizer_internal.h"
 #include "utf8.h"
+#include "../util/grow.h"
 
 #define SHOW 40
 #define SHOWN(len) ((int)((len) < SHOW ? (len) : SHOW))
@@ -142,21 +143,9 @@ static int count_word(BpeTrainer *t, const unsigned char *w, size_t len, BittErr
         }
     }
     if (t->n_words >= UINT32_MAX - 1) return bitt_fail(err, "tokenizer train: too many distinct words");
-    if (t->n_words == t->cap_words) {
-        size_t cap = t->cap_words ? t->cap_words * 2 : 4096;
-        BpeWord *nw = realloc(t->words, cap * sizeof *nw);
-        if (!nw) goto oom;
-        t->words = nw;
-        t->cap_words = cap;
-    }
-    if (t->pool_len + len > t->pool_cap) {
-        size_t cap = t->pool_cap ? t->pool_cap : 65536;
-        unsigned char *np;
-        while (cap < t->pool_len + len) cap *= 2;
-        if (!(np = realloc(t->pool, cap))) goto oom;
-        t->pool = np;
-        t->pool_cap = cap;
-    }
+    if (grow_array(&t->words, &t->cap_words, t->n_words + 1, sizeof *t->words) != 0 ||
+        grow_array(&t->pool, &t->pool_cap, t->pool_len + len, 1) != 0)
+        goto oom;
     memcpy(t->pool + t->pool_len, w, len);
     word = &t->words[t->n_words];
     word->off = t->pool_len;

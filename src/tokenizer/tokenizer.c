@@ -1,4 +1,4 @@
-/* tokenizer.c: the byte-level BPE runtime: the GPT-2 byte <-> char map,
+/* tokenizer.c: the byte-level BPE runtime (the byte map and string maps are in tokenizer_maps.c):
  * BPE of one pre-token (lowest-rank adjacent pair first, leftmost on ties,
  * exactly as Hugging Face `tokenizers` merges), a per-call word cache,
  * splitting on added tokens, encode, decode and the lookups of tokenizer.h.
@@ -10,6 +10,7 @@
 #include "tokenizer_internal.h"
 #include "unicode_tables.h"
 #include "utf8.h"
+#include "../util/grow.h"
 
 /* Words of more symbols than this are merged with a heap (O(n log n));
  * shorter ones by rescanning (faster for the short words text is made of). */
@@ -19,51 +20,6 @@
 #define CACHE_MAX_ENTRIES 65536u /* per encode call */
 #define CACHE_MAX_WORD 64        /* longer words are not cached */
 
-/* ---- the GPT-2 byte map ---- */
-
-static int printable_byte(unsigned b) {
-    return (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-}
-
-/* The 68 other bytes, in order (0..32, 127..160, 173), map to U+0100.. */
-uint32_t tok_byte_to_char(unsigned char b) {
-    if (printable_byte(b)) return b;
-    if (b <= 32) return 256u + b;
-    if (b >= 127 && b <= 160) return 256u + 33u + (b - 127u);
-    return 256u + 67u; /* 173 */
-}
-
-int tok_char_to_byte(uint32_t cp) {
-    uint32_t n;
-    if (cp < 256) return printable_byte(cp) ? (int)cp : -1;
-    n = cp - 256;
-    if (n <= 32) return (int)n;
-    if (n <= 66) return (int)(127 + n - 33);
-    if (n == 67) return 173;
-    return -1;
-}
-
-uint32_t tok_hash(const void *data, size_t len) {
-    const unsigned char *p = data;
-    uint64_t h = 0x243F6A8885A308D3ull ^ (len * 0x9E3779B97F4A7C15ull);
-    while (len >= 8) {
-        uint64_t v;
-        memcpy(&v, p, 8);
-        h = (h ^ v) * 0x9E3779B97F4A7C15ull;
-        h ^= h >> 29;
-        p += 8;
-        len -= 8;
-    }
-    if (len) {
-        uint64_t v = 0;
-        memcpy(&v, p, len);
-        h = (h ^ v) * 0x9E3779B97F4A7C15ull;
-    }
-    h ^= h >> 32;
-    h *= 0xD6E8FEB86659FD93ull;
-    h ^= h >> 32;
-    return (uint32_t)h;
-}
 
 /* ---- encode state ---- */
 
@@ -99,19 +55,9 @@ typedef struct HeapItem {
     int32_t rank, pos, left, right, merged;
 } HeapItem;
 
-static int grow_buf(void **p, size_t *cap, size_t need, size_t sz) {
-    size_t c = *cap ? *cap : 64;
-    void *q;
-    if (need <= *cap) return 0;
-    while (c < need) c *= 2;
-    if (!(q = realloc(*p, c * sz))) return -1;
-    *p = q;
-    *cap = c;
-    return 0;
-}
 
 static int push_id(EncodeCtx *c, int32_t id) {
-    if (c->n == c->cap && grow_buf((void **)&c->out, &c->cap, c->n + 1, sizeof *c->out)) return -1;
+    if (c->n == c->cap && grow_array(&c->out, &c->cap, c->n + 1, sizeof *c->out)) return -1;
     c->out[c->n++] = id;
     return 0;
 }
@@ -281,10 +227,10 @@ static int bpe_word(EncodeCtx *c, const unsigned char *w, size_t len) {
         n = bpe_naive(tok, c->sym, c->rank, c->merged, n);
     } else {
         /* the heap never holds more than 2n entries: n - 1 pairs, then at most one more per merge */
-        if (grow_buf((void **)&c->heap, &c->hcap, 2 * n + 2, sizeof *c->heap)) return -1;
+        if (grow_array(&c->heap, &c->hcap, 2 * n + 2, sizeof *c->heap)) return -1;
         n = bpe_heap(c, n);
     }
-    if (grow_buf((void **)&c->out, &c->cap, c->n + n, sizeof *c->out)) return -1;
+    if (grow_array(&c->out, &c->cap, c->n + n, sizeof *c->out)) return -1;
     memcpy(c->out + c->n, c->sym, n * sizeof *c->sym);
     c->n += n;
     return 0;
@@ -306,7 +252,7 @@ static int encode_word(EncodeCtx *c, const unsigned char *w, size_t len) {
         e = &c->ents[c->slots[i] - 1];
         if (e->hash == h && e->key_len == len && memcmp(c->keys + e->key_off, w, len) == 0) {
             if (e->ids_len == 0) return 0; /* a word of dropped bytes (c->cids may be NULL) */
-            if (grow_buf((void **)&c->out, &c->cap, c->n + e->ids_len, sizeof *c->out)) return -1;
+            if (grow_array(&c->out, &c->cap, c->n + e->ids_len, sizeof *c->out)) return -1;
             memcpy(c->out + c->n, c->cids + e->ids_off, e->ids_len * sizeof *c->out);
             c->n += e->ids_len;
             return 0;
@@ -332,9 +278,9 @@ static int encode_word(EncodeCtx *c, const unsigned char *w, size_t len) {
         }
     }
     nids = c->n - before;
-    if (grow_buf((void **)&c->ents, &c->ents_cap, (size_t)c->nents + 1, sizeof *c->ents) ||
-        grow_buf((void **)&c->keys, &c->keys_cap, c->keys_len + len, 1) ||
-        grow_buf((void **)&c->cids, &c->cids_cap, c->cids_len + nids, sizeof *c->cids))
+    if (grow_array(&c->ents, &c->ents_cap, (size_t)c->nents + 1, sizeof *c->ents) ||
+        grow_array(&c->keys, &c->keys_cap, c->keys_len + len, 1) ||
+        grow_array(&c->cids, &c->cids_cap, c->cids_len + nids, sizeof *c->cids))
         return -1;
     e = &c->ents[c->nents];
     e->hash = h;
@@ -430,7 +376,7 @@ static int encode_added(EncodeCtx *c, const unsigned char *s, size_t len, int pa
     if (pass == 2) return encode_plain(c, s, len);
     ix = &tok->index[pass];
     if (ix->n == 0 || len == 0) return encode_added(c, s, len, pass + 1);
-    if (grow_buf((void **)&c->match[pass], &c->match_cap[pass], len, sizeof *c->match[pass])) return -1;
+    if (grow_array(&c->match[pass], &c->match_cap[pass], len, sizeof *c->match[pass])) return -1;
     ac_longest_at(&ix->match, s, len, c->match[pass]);
     longest = c->match[pass];
     while (pos < len) {

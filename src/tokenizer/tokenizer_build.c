@@ -8,6 +8,7 @@
 
 #include "tokenizer_internal.h"
 #include "utf8.h"
+#include "../util/grow.h"
 
 /* At most this many bytes of a token are shown in a message. */
 #define SHOW 40
@@ -64,78 +65,6 @@ static int oom(Tokenizer *tok, BittError *err) {
     return bitt_fail(err, "%s: out of memory", tok->source);
 }
 
-/* Grows *p (of *cap elements of size sz) to hold at least need elements. */
-static int grow(void **p, size_t *cap, size_t need, size_t sz) {
-    size_t c = *cap ? *cap : 16;
-    void *q;
-    if (need <= *cap) return 0;
-    while (c < need) c *= 2;
-    q = realloc(*p, c * sz);
-    if (!q) return -1;
-    *p = q;
-    *cap = c;
-    return 0;
-}
-
-/* ---- string map ---- */
-
-static const char *entry_str(const Tokenizer *tok, uint32_t e) { return tok->pool + tok->entries[e].off; }
-
-static int32_t strmap_find(const Tokenizer *tok, const StrMap *m, const char *s, size_t len) {
-    uint32_t h, i, mask;
-    if (m->cap == 0) return -1;
-    h = tok_hash(s, len);
-    mask = m->cap - 1;
-    for (i = h & mask;; i = (i + 1) & mask) {
-        uint64_t v = m->slots[i];
-        uint32_t e;
-        if (v == 0) return -1;
-        e = (uint32_t)v - 1;
-        if ((uint32_t)(v >> 32) == h && tok->entries[e].len == len &&
-            memcmp(entry_str(tok, e), s, len) == 0)
-            return (int32_t)e;
-    }
-}
-
-static int strmap_insert(Tokenizer *tok, StrMap *m, uint32_t e) {
-    uint32_t mask, i;
-    if ((m->count + 1) * 2 > m->cap) {
-        uint32_t ncap = m->cap ? m->cap * 2 : 64, j;
-        uint64_t *ns = calloc(ncap, sizeof *ns);
-        if (!ns) return -1;
-        for (j = 0; j < m->cap; j++) {
-            uint64_t v = m->slots[j];
-            if (v) {
-                for (i = (uint32_t)(v >> 32) & (ncap - 1); ns[i]; i = (i + 1) & (ncap - 1)) {
-                }
-                ns[i] = v;
-            }
-        }
-        free(m->slots);
-        m->slots = ns;
-        m->cap = ncap;
-    }
-    {
-        const TokEntry *te = &tok->entries[e];
-        uint32_t h = tok_hash(tok->pool + te->off, te->len);
-        mask = m->cap - 1;
-        for (i = h & mask; m->slots[i]; i = (i + 1) & mask) {
-        }
-        m->slots[i] = ((uint64_t)h << 32) | (e + 1);
-        m->count++;
-    }
-    return 0;
-}
-
-int32_t tok_vocab_find(const Tokenizer *tok, const char *s, size_t len) {
-    int32_t e = strmap_find(tok, &tok->vocab_map, s, len);
-    return e < 0 ? -1 : tok->entries[e].id;
-}
-
-int32_t tok_added_find(const Tokenizer *tok, const char *s, size_t len) {
-    int32_t e = strmap_find(tok, &tok->added_map, s, len);
-    return e < 0 ? -1 : tok->entries[e].id;
-}
 
 /* ---- entries and ids ---- */
 
@@ -166,8 +95,8 @@ static int cover_id(Tokenizer *tok, int32_t id) {
 static int add_entry(Tokenizer *tok, const char *s, size_t len, int32_t id, uint32_t *out) {
     TokEntry *e;
     if (tok->pool_len + len + 1 > UINT32_MAX) return -1;
-    if (grow((void **)&tok->pool, &tok->pool_cap, tok->pool_len + len + 1, 1) ||
-        grow((void **)&tok->entries, &tok->cap_entries, tok->n_entries + 1, sizeof *tok->entries))
+    if (grow_array(&tok->pool, &tok->pool_cap, tok->pool_len + len + 1, 1) ||
+        grow_array(&tok->entries, &tok->cap_entries, tok->n_entries + 1, sizeof *tok->entries))
         return -1;
     memcpy(tok->pool + tok->pool_len, s, len);
     tok->pool[tok->pool_len + len] = '\0';
@@ -202,9 +131,9 @@ int tok_add_vocab(Tokenizer *tok, const char *s, size_t len, int64_t id, BittErr
     prev = tok->id_entry[id];
     if (prev >= 0 && (tok->id_flags[id] & TOK_IN_VOCAB))
         return bitt_fail(err, "%s: duplicate id %lld in vocab ('%.*s' and '%.*s')", tok->source,
-                         (long long)id, SHOWN(tok->entries[prev].len), entry_str(tok, (uint32_t)prev),
+                         (long long)id, SHOWN(tok->entries[prev].len), tok_entry_str(tok, (uint32_t)prev),
                          SHOWN(len), s);
-    if (add_entry(tok, s, len, (int32_t)id, &e) || strmap_insert(tok, &tok->vocab_map, e))
+    if (add_entry(tok, s, len, (int32_t)id, &e) || tok_strmap_insert(tok, &tok->vocab_map, e))
         return oom(tok, err);
     tok->id_entry[id] = (int32_t)e;
     tok->id_flags[id] |= TOK_IN_VOCAB;
@@ -230,7 +159,7 @@ int tok_add_added(Tokenizer *tok, const char *s, size_t len, int64_t id, const A
         int32_t pe = tok->id_entry[id];
         return bitt_fail(err, "%s: added token '%.*s' has id %lld, which the vocab gives to '%.*s'",
                          tok->source, SHOWN(len), s, (long long)id, SHOWN(tok->entries[pe].len),
-                         entry_str(tok, (uint32_t)pe));
+                         tok_entry_str(tok, (uint32_t)pe));
     }
     if (v < 0) {
         /* Hugging Face gives an added token outside the vocab the next free
@@ -243,8 +172,8 @@ int tok_add_added(Tokenizer *tok, const char *s, size_t len, int64_t id, const A
                              "give it id %lld (added tokens outside the vocab take the next free ids, in order)",
                              tok->source, SHOWN(len), s, (long long)id, (long long)want);
     }
-    if (add_entry(tok, s, len, (int32_t)id, &e) || strmap_insert(tok, &tok->added_map, e) ||
-        grow((void **)&tok->added, &tok->cap_added, tok->n_added + 1, sizeof *tok->added))
+    if (add_entry(tok, s, len, (int32_t)id, &e) || tok_strmap_insert(tok, &tok->added_map, e) ||
+        grow_array(&tok->added, &tok->cap_added, tok->n_added + 1, sizeof *tok->added))
         return oom(tok, err);
     if (tok->n_added == 0 || id > tok->max_added) tok->max_added = id;
     a = &tok->added[tok->n_added++];
@@ -323,7 +252,7 @@ int tok_add_merge(Tokenizer *tok, const char *a, size_t alen, const char *b, siz
                          tok->source, what, SHOWN(alen), a, SHOWN(blen), b, SHOWN(alen), a,
                          SHOWN(blen), b);
     if (tok->n_merges >= (size_t)INT32_MAX - 1) return bitt_fail(err, "%s: too many merges", tok->source);
-    if (grow((void **)&tok->merge_list, &tok->cap_merges, 2 * (tok->n_merges + 1), sizeof(int32_t)) ||
+    if (grow_array(&tok->merge_list, &tok->cap_merges, 2 * (tok->n_merges + 1), sizeof(int32_t)) ||
         merge_insert(&tok->merges, ia, ib, (int32_t)tok->n_merges, im))
         return oom(tok, err);
     tok->merge_list[2 * tok->n_merges] = ia;
@@ -440,7 +369,7 @@ int tok_finish(Tokenizer *tok, BittError *err) {
         size_t len = 0;
         if (e >= 0)
             len = (tok->id_flags[id] & TOK_ADDED) ? tok->entries[e].len
-                                                 : bytes_of(entry_str(tok, (uint32_t)e), tok->entries[e].len, NULL);
+                                                 : bytes_of(tok_entry_str(tok, (uint32_t)e), tok->entries[e].len, NULL);
         if (total + len > UINT32_MAX) return bitt_fail(err, "%s: tokens too long", tok->source);
         tok->raw_off[id] = (uint32_t)total;
         total += len;
@@ -451,13 +380,13 @@ int tok_finish(Tokenizer *tok, BittError *err) {
         int32_t e = tok->id_entry[id];
         if (e < 0) continue;
         if (tok->id_flags[id] & TOK_ADDED)
-            memcpy(tok->raw + tok->raw_off[id], entry_str(tok, (uint32_t)e), tok->entries[e].len);
+            memcpy(tok->raw + tok->raw_off[id], tok_entry_str(tok, (uint32_t)e), tok->entries[e].len);
         else
-            bytes_of(entry_str(tok, (uint32_t)e), tok->entries[e].len, tok->raw + tok->raw_off[id]);
+            bytes_of(tok_entry_str(tok, (uint32_t)e), tok->entries[e].len, tok->raw + tok->raw_off[id]);
     }
     /* From here on id_entry names the vocab entry where there is one. */
     for (i = 0; i < tok->n_entries; i++)
-        if (strmap_find(tok, &tok->vocab_map, entry_str(tok, (uint32_t)i), tok->entries[i].len) == (int32_t)i)
+        if (tok_strmap_find(tok, &tok->vocab_map, tok_entry_str(tok, (uint32_t)i), tok->entries[i].len) == (int32_t)i)
             tok->id_entry[tok->entries[i].id] = (int32_t)i;
     for (i = 0; i < 256; i++) {
         char c[4];

@@ -1,6 +1,7 @@
 /* tokenizer_internal.h: the Tokenizer struct and the helpers shared by the
- * tokenizer's source files (tokenizer.c: tables, BPE, encode/decode;
- * tokenizer_build.c: construction and validation; tokenizer_json.c:
+ * tokenizer's source files (tokenizer_maps.c: the byte map, the hash and
+ * the string maps; tokenizer.c: BPE, encode/decode; tokenizer_build.c:
+ * construction and validation; tokenizer_json.c:
  * tokenizer.json load/save; tokenizer_synth.c: the synthetic vocabulary).
  * Not part of the public API. */
 #ifndef BITT_TOKENIZER_INTERNAL_H
@@ -99,6 +100,12 @@ uint32_t tok_hash(const void *data, size_t len);
 Tokenizer *tok_new(const char *source, BittError *err);
 /* Looks up a model.vocab string; -1 if absent. */
 int32_t tok_vocab_find(const Tokenizer *tok, const char *s, size_t len);
+/* The string maps (tokenizer_maps.c): the entry of a string (-1: absent),
+ * and insertion of entry e (-1 when out of memory). */
+int32_t tok_strmap_find(const Tokenizer *tok, const StrMap *m, const char *s, size_t len);
+int tok_strmap_insert(Tokenizer *tok, StrMap *m, uint32_t e);
+/* An entry's string in the pool (NUL-terminated). */
+static inline const char *tok_entry_str(const Tokenizer *tok, uint32_t e) { return tok->pool + tok->entries[e].off; }
 int32_t tok_added_find(const Tokenizer *tok, const char *s, size_t len);
 int tok_add_vocab(Tokenizer *tok, const char *s, size_t len, int64_t id, BittError *err);
 int tok_add_added(Tokenizer *tok, const char *s, size_t len, int64_t id, const AddedTok *flags,

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "../formats/json.h"
-#include "../formats/model_file.h"
+#include "../model/model_file.h"
 #include "../formats/safetensors.h"
 #include "../util/fileio.h"
 
@@ -58,7 +58,7 @@ static int write_text(const char *path, const char *text, size_t len, BittError 
     return ok ? 0 : bitt_fail(err, "%s: write failed", path);
 }
 
-static void state_to_json(const TrainState *st, JsonWriter *w) {
+static void run_to_json(const TrainRun *st, JsonWriter *w) {
     char hex[17];
     snprintf(hex, sizeof hex, "%016" PRIx64, st->rng_state);
     jw_begin_object(w);
@@ -94,10 +94,10 @@ static void state_to_json(const TrainState *st, JsonWriter *w) {
     jw_end_object(w);
 }
 
-static int write_state(const char *path, const TrainState *st, BittError *err) {
+static int write_run(const char *path, const TrainRun *st, BittError *err) {
     JsonWriter w;
     jw_init(&w, 2);
-    state_to_json(st, &w);
+    run_to_json(st, &w);
     const char *text = jw_text(&w);
     int rc = text ? write_text(path, text, strlen(text), err) : bitt_fail(err, "%s: out of memory", path);
     jw_free(&w);
@@ -137,7 +137,7 @@ static int write_optimizer(const char *path, const TrainModel *tm, const AdamW *
 }
 
 int train_ckpt_save(const char *run_dir, const Model *m, const TrainModel *tm, const AdamW *opt,
-                    const TrainState *st, const TrainStreams *streams, TrainCkptHook hook, void *hook_ctx,
+                    const TrainRun *st, const TrainStreams *streams, TrainCkptHook hook, void *hook_ctx,
                     BittError *err) {
     char tmp[PATH_MAX_LEN], fin[PATH_MAX_LEN], old[PATH_MAX_LEN], path[PATH_MAX_LEN];
     if (join(tmp, run_dir, "checkpoint.tmp", err) || join(fin, run_dir, "checkpoint", err) ||
@@ -159,7 +159,7 @@ int train_ckpt_save(const char *run_dir, const Model *m, const TrainModel *tm, c
     if (!rc && !(rc = join(path, tmp, files[1], err))) rc = tokenizer_save_file(m->tok, path, err);
     if (!rc && !(rc = join(path, tmp, files[2], err))) rc = write_model(path, tm, err);
     if (!rc && !(rc = join(path, tmp, files[3], err))) rc = write_optimizer(path, tm, opt, err);
-    if (!rc && !(rc = join(path, tmp, files[4], err))) rc = write_state(path, st, err);
+    if (!rc && !(rc = join(path, tmp, files[4], err))) rc = write_run(path, st, err);
     if (!rc && streams && !(rc = join(path, tmp, files[5], err))) rc = train_streams_save(streams, path, err);
     for (int i = 0; i < n_files && !rc; i++)
         if (!(rc = join(path, tmp, files[i], err))) rc = sync_path(path, err);
@@ -194,12 +194,8 @@ int train_ckpt_recover(const char *run_dir, BittError *err) {
     return path_is_dir(fin) ? 1 : 0;
 }
 
-static int read_state(const char *path, TrainState *st, BittError *err) {
-    uint8_t *buf;
-    size_t len;
-    if (file_read_all(path, &buf, &len, err) != 0) return -1;
-    JsonDoc *doc = json_parse((const char *)buf, len, path, err);
-    free(buf);
+static int read_run(const char *path, TrainRun *st, BittError *err) {
+    JsonDoc *doc = json_parse_file(path, err);
     if (!doc) return -1;
     const JsonValue *r = json_doc_root(doc), *sched = json_get_typed(r, "schedule", JSON_OBJECT);
     int64_t step, drawn, seen, total, warmup, batch, context, save_iv, eval_iv, val_windows;
@@ -263,11 +259,8 @@ static int read_state(const char *path, TrainState *st, BittError *err) {
 }
 
 static int read_optimizer(const char *path, const TrainModel *tm, AdamW *opt, BittError *err) {
-    uint8_t *buf;
-    size_t len;
-    if (file_read_all(path, &buf, &len, err) != 0) return -1;
     SafeTensors st;
-    int rc = safetensors_parse(buf, len, path, &st, err);
+    int rc = safetensors_load_file(path, &st, err);
     if (rc == 0) {
         char name[96];
         for (int i = 0; i < tm->n_tensors && !rc; i++) {
@@ -280,16 +273,15 @@ static int read_optimizer(const char *path, const TrainModel *tm, AdamW *opt, Bi
         }
         safetensors_free(&st);
     }
-    free(buf);
     return rc;
 }
 
-Model *train_ckpt_load(const char *run_dir, TrainBackend *be, TrainModel *tm, AdamW *opt, TrainState *st,
+Model *train_ckpt_load(const char *run_dir, TrainBackend *be, TrainModel *tm, AdamW *opt, TrainRun *st,
                        BittError *err) {
     char dir[PATH_MAX_LEN], path[PATH_MAX_LEN];
     if (join(dir, run_dir, "checkpoint", err) != 0) return NULL;
     memset(st, 0, sizeof *st);
-    if (join(path, dir, "state.json", err) != 0 || read_state(path, st, err) != 0) return NULL;
+    if (join(path, dir, "state.json", err) != 0 || read_run(path, st, err) != 0) return NULL;
     Model *m = model_load(dir, 1, err);
     if (!m) return NULL;
     if (train_model_init(tm, m, be, err) != 0) { model_free(m); return NULL; }

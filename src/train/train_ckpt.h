@@ -21,7 +21,12 @@
 #include "train_model.h"
 #include "train_streams.h"
 
-typedef struct TrainState {
+/* The run: how far it has come (step, generator, data position) and the
+ * settings it keeps when resumed; RUN/checkpoint/state.json (SPEC 3.1's
+ * name). Not to be confused with the TTT state, the model's memory
+ * (model/state.h), which stateful training carries from one window to the
+ * next (train_streams.h). */
+typedef struct TrainRun {
     int64_t step;            /* updates done */
     uint64_t rng_state;      /* the window sampler's generator after `step` */
     uint64_t windows_drawn;  /* data position: windows sampled so far */
@@ -38,7 +43,7 @@ typedef struct TrainState {
     int64_t val_tokens;      /* one-pass validation over the first N validation tokens (0: off) */
     char data_fingerprint[17];
     char data_path[1024], val_path[1024];  /* as given when the run started ("" if none) */
-} TrainState;
+} TrainRun;
 
 /* Called at stages of a save ("files": all files written to the temporary
  * directory; "swap": the old checkpoint moved aside, the new not yet in
@@ -49,7 +54,7 @@ typedef void (*TrainCkptHook)(void *ctx, const char *stage, int64_t step);
  * train_streams_download first). streams: NULL for a run without carried
  * state. */
 int train_ckpt_save(const char *run_dir, const Model *m, const TrainModel *tm, const AdamW *opt,
-                    const TrainState *st, const TrainStreams *streams, TrainCkptHook hook, void *hook_ctx,
+                    const TrainRun *st, const TrainStreams *streams, TrainCkptHook hook, void *hook_ctx,
                     BittError *err);
 
 /* Cleans up after a crash during a save: removes RUN/checkpoint.tmp, and
@@ -62,7 +67,7 @@ int train_ckpt_recover(const char *run_dir, BittError *err);
  * before stateful training, reads as carry_state 0, val_tokens 0). Returns
  * the model or NULL. The streams are read with train_streams_load from
  * RUN/checkpoint/streams.safetensors. */
-Model *train_ckpt_load(const char *run_dir, TrainBackend *be, TrainModel *tm, AdamW *opt, TrainState *st,
+Model *train_ckpt_load(const char *run_dir, TrainBackend *be, TrainModel *tm, AdamW *opt, TrainRun *st,
                        BittError *err);
 
 #endif

@@ -81,8 +81,7 @@ int train_log_open(TrainLog *log, const char *run_dir, int64_t keep_until, BittE
         return -1;
     }
     if (kept) {
-        const void *parts[1] = {kept};
-        int rc = file_write_atomic(log->metrics_path, parts, &kept_len, 1, err);
+        int rc = file_write_buffer(log->metrics_path, kept, kept_len, err);
         free(kept);
         if (rc) { train_log_close(log); return -1; }
     }

@@ -96,11 +96,8 @@ int train_streams_save(const TrainStreams *s, const char *path, BittError *err) 
 }
 
 int train_streams_load(TrainStreams *s, const char *path, BittError *err) {
-    uint8_t *buf;
-    size_t len;
-    if (file_read_all(path, &buf, &len, err) != 0) return -1;
     SafeTensors st;
-    int rc = safetensors_parse(buf, len, path, &st, err);
+    int rc = safetensors_load_file(path, &st, err);
     if (rc == 0) {
         const int64_t shape_b[1] = {s->n}, shape_s[2] = {s->n, (int64_t)s->state_floats};
         const StTensor *pos = safetensors_expect(&st, "pos", ST_I64, 1, shape_b, err);
@@ -124,7 +121,6 @@ int train_streams_load(TrainStreams *s, const char *path, BittError *err) {
         }
         safetensors_free(&st);
     }
-    free(buf);
     return rc;
 }
 

@@ -49,7 +49,7 @@ typedef struct Trainer {
     Model *m;
     TrainModel tm;
     AdamW opt;
-    TrainState st;
+    TrainRun st;
     BittRng rng;
     TokenFile data, val;
     int have_tm, have_opt, have_data, have_val;
@@ -162,7 +162,7 @@ static int setup_new(Trainer *tr, BittError *err) {
     tr->have_tm = 1;
     if (adamw_init(&tr->opt, tr->be, tr->tm.n_params, o->weight_decay, err) != 0) return -1;
     tr->have_opt = 1;
-    TrainState *st = &tr->st;
+    TrainRun *st = &tr->st;
     st->total_steps = o->steps;
     st->warmup = o->warmup;
     st->lr = o->lr;
@@ -190,7 +190,7 @@ static int setup_new(Trainer *tr, BittError *err) {
 static int check_resume_settings(const Trainer *tr, BittError *err) {
     const TrainOptions *o = tr->o;
     const ModelConfig *c = &tr->m->cfg;
-    const TrainState *st = &tr->st;
+    const TrainRun *st = &tr->st;
     const unsigned g = o->given;
     const char *fail = NULL;
     char mine[64] = "", theirs[64] = "";
@@ -249,7 +249,7 @@ static int setup_resume(Trainer *tr, BittError *err) {
     if (!tr->m) return -1;
     tr->have_tm = tr->have_opt = 1;
     if (check_resume_settings(tr, err) != 0) return -1;
-    TrainState *st = &tr->st;
+    TrainRun *st = &tr->st;
     if (o->steps > 0) st->total_steps = o->steps;
     if (o->save_interval >= 0) st->save_interval = o->save_interval;
     if (o->eval_interval >= 0) st->eval_interval = o->eval_interval;
@@ -281,7 +281,7 @@ static int setup(Trainer *tr, BittError *err) {
     if (!(tr->be = train_backend_open(o->device, o->device_options, note, sizeof note, err))) return -1;
     if (note[0]) info(tr, "%s", note);
     if ((o->resume ? setup_resume(tr, err) : setup_new(tr, err)) != 0) return -1;
-    const TrainState *st = &tr->st;
+    const TrainRun *st = &tr->st;
     if (st->context < 1 || st->batch < 1 || st->total_steps < 1 || st->warmup < 0 || !(st->lr > 0) ||
         !(st->min_lr >= 0) || !(st->clip > 0) || !(st->state_reset >= 0 && st->state_reset <= 1) || st->val_tokens < 0)
         return bitt_fail(err, "invalid run settings: context, batch and steps must be >= 1, lr and clip > 0, min-lr, "
@@ -406,7 +406,7 @@ int train_run(const TrainOptions *o, TrainResult *res, BittError *err) {
     tr.o = o;
     int rc = setup(&tr, err);
     if (rc) { teardown(&tr); return -1; }
-    TrainState *st = &tr.st;
+    TrainRun *st = &tr.st;
     const int B = st->batch, T = st->context;
     const ModelConfig *c = &tr.m->cfg;
     info(&tr, "%s %s: D=%d L=%d H=%d V=%d, %zu parameters; %d x %d tokens a step (%s), %d thread%s; %s: %" PRIu64 " tokens",

@@ -19,6 +19,8 @@ typedef double real;
 #define REAL_EXPM1 expm1
 #define REAL_ROUND round
 #define REAL_FABS fabs
+#define REAL_TERNARY_SCALE ternary_scale_f64
+#define REAL_TERNARY_CODE ternary_code_f64
 #else
 typedef float real;
 #define TRAIN_SYM(n) n
@@ -28,6 +30,8 @@ typedef float real;
 #define REAL_EXPM1 expm1f
 #define REAL_ROUND roundf
 #define REAL_FABS fabsf
+#define REAL_TERNARY_SCALE ternary_scale_f32
+#define REAL_TERNARY_CODE ternary_code_f32
 #endif
 
 #endif

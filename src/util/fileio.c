@@ -150,6 +150,11 @@ int file_write_atomic(const char *path, const void *const *parts, const size_t *
     return 0;
 }
 
+int file_write_buffer(const char *path, const void *buf, size_t len, BittError *err) {
+    const void *parts[1] = {buf};
+    return file_write_atomic(path, parts, &len, 1, err);
+}
+
 int path_is_dir(const char *path) {
     struct stat st;
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);

@@ -26,6 +26,9 @@ int file_read_limited(const char *path, size_t max_bytes, uint8_t **buf, size_t 
 /* Writes the concatenation of n parts to path.tmp, flushes, renames to path. */
 int file_write_atomic(const char *path, const void *const *parts, const size_t *lens, int n,
                       BittError *err);
+/* One buffer: the serialise-then-write-atomically step of every file the
+ * project writes (models, states, tokenizers, key files, plots). */
+int file_write_buffer(const char *path, const void *buf, size_t len, BittError *err);
 /* 1 if path is an existing directory. */
 int path_is_dir(const char *path);
 

@@ -157,8 +157,7 @@ int svg_chart_write(const SvgChart *c, const char *path, BittError *err) {
     size_t len;
     char *text = svg_chart_render(c, &len);
     if (!text) return bitt_fail(err, "%s: out of memory drawing the chart", path);
-    const void *parts[1] = {text};
-    int rc = file_write_atomic(path, parts, &len, 1, err);
+    int rc = file_write_buffer(path, text, len, err);
     free(text);
     return rc;
 }

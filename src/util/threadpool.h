@@ -1,13 +1,15 @@
 /* threadpool.h: a small pool of worker threads for splitting kernels (rows
- * of a matrix product, TTT heads) over cores. Workers spin briefly between
- * jobs (decode issues dozens of small jobs per token), then sleep. Without
- * pthreads (the wasm build) everything runs on the calling thread. */
+ * of a matrix product, TTT heads) over cores, built to stay fast when other
+ * processes share the CPU (threadpool.c). Without pthreads (the wasm build)
+ * everything runs on the calling thread. */
 #ifndef BITT_THREADPOOL_H
 #define BITT_THREADPOOL_H
 
-/* Runs fn(ctx, begin, end, worker) over [0, n) split into contiguous ranges,
- * one per thread (worker = 0 .. threads-1; the caller is worker 0). Ranges
- * are rounded to multiples of `align`. Returns when all are done. */
+/* Runs fn(ctx, begin, end, worker) over [0, n) split into contiguous ranges
+ * (a few per thread), each run by one thread: worker = 0 .. threads-1 names
+ * the thread (the caller is 0), so per-worker scratch is safe; no two calls
+ * with one worker id run at once. Ranges are rounded to multiples of
+ * `align`. Returns when all are done. */
 typedef void (*ParallelFn)(void *ctx, int begin, int end, int worker);
 void parallel_for(int n, int align, ParallelFn fn, void *ctx);
 

@@ -111,6 +111,13 @@ describe('web demo in headless Chromium', { skip, timeout: 120000 }, () => {
     await page.fill('#top-p', String(o.topP));
     await page.fill('#max-tokens', String(o.maxTokens));
     await page.fill('#seed', String(o.seed));
+    // the newer options: as given, else their "off" values
+    await page.fill('#min-p', String(o.minP ?? 0));
+    await page.fill('#repetition-penalty', String(o.repetitionPenalty ?? 1));
+    await page.fill('#presence-penalty', String(o.presencePenalty ?? 0));
+    await page.fill('#frequency-penalty', String(o.frequencyPenalty ?? 0));
+    await page.fill('#stop-strings', (o.stop ?? []).map((x) => x.replace(/\\/g, '\\\\').replace(/\|/g, '\\|')
+      .replace(/\n/g, '\\n')).join('|'));
   }
 
   // Types a prompt, sends it with Enter, waits for the reply to end.
@@ -201,6 +208,27 @@ describe('web demo in headless Chromium', { skip, timeout: 120000 }, () => {
     const second = await chat(page, 'Once upon a time\nthere was', SAMPLED);
     assert.equal(second.state, 'done');
     assert.notEqual(second.text, text, 'the memory carries the first turn');
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
+  it('min-p, the penalties and stop strings give the Node package\'s text', async () => {
+    const page = await openPage('?model=/models/m.bitt');
+    await waitReady(page);
+    const rich = { ...SAMPLED, minP: 0.05, repetitionPenalty: 1.3, presencePenalty: 0.4, frequencyPenalty: 0.2 };
+    const free = await nodeReply('The dog', rich);
+    // a stop string from the middle of that text (printable ASCII: the same bytes in the page and in Node)
+    const runs = [...free.slice(4).matchAll(/[a-z]{2,3}/g)];
+    assert.ok(runs.length > 0, `no letters to stop at in ${JSON.stringify(free)}`);
+    const stop = runs[Math.floor(runs.length / 2)][0];
+    const withStop = { ...rich, stop: [stop, 'a|b\nc'] };
+    const expected = await nodeReply('The dog', withStop);
+    assert.ok(expected.length < free.length && free.startsWith(expected) && !expected.includes(stop),
+      `stopped text ${JSON.stringify(expected)} for stop ${JSON.stringify(stop)} in ${JSON.stringify(free)}`);
+    const got = await chat(page, 'The dog', withStop);
+    assert.equal(got.state, 'done');
+    assert.equal(got.text, expected, 'the page and Node give the same text with the same options');
+    assert.match(await page.textContent('#settings-summary'), /min-p 0\.05 · repetition 1\.3 · presence 0\.4 · frequency 0\.2 · stop strings/);
     assert.deepEqual(page.errors, []);
     await page.close();
   });

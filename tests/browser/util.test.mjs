@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import {
   SIMD_PROBE, checkModelBytes, describeLoadError, formatBytes, formatCount, isOutOfMemory,
   kvCacheBytes, kvCrossoverTokens, memoryCheck, memoryTokenCount, missingWasmFeature, nameFromUrl,
-  parseSettings, readSafetensorsMeta, WASM_MEMORY_LIMIT,
+  parseSettings, parseStopStrings, readSafetensorsMeta, WASM_MEMORY_LIMIT,
 } from '../../web-demo/util.js';
 
 // A safetensors file with the given metadata and one tiny tensor.
@@ -121,4 +121,20 @@ test('settings: numbers in range are taken, others get a message naming the fiel
   assert.match(parseSettings({ temperature: '1', topK: '1', topP: '0', maxTokens: '1', seed: '1' }).error, /Top-p/);
   assert.match(parseSettings({ temperature: '1', topK: '1', topP: '1', maxTokens: '', seed: '1' }).error, /Max tokens/);
   assert.match(parseSettings({ temperature: '1', topK: '1', topP: '1', maxTokens: '5', seed: '-1' }).error, /Seed/);
+});
+
+test('settings: min-p, the penalties and stop strings', () => {
+  const base = { temperature: '0.7', topK: '40', topP: '0.9', maxTokens: '64', seed: '7' };
+  const ok = parseSettings({ ...base, minP: '0.05', repetitionPenalty: '1.2', presencePenalty: '-0.5',
+    frequencyPenalty: '0.3', stop: 'The end|\\n\\n|a\\|b||' });
+  assert.deepEqual(ok.options, { temperature: 0.7, topK: 40, topP: 0.9, maxTokens: 64, seed: 7, minP: 0.05,
+    repetitionPenalty: 1.2, presencePenalty: -0.5, frequencyPenalty: 0.3, stop: ['The end', '\n\n', 'a|b'] });
+  assert.match(parseSettings({ ...base, minP: '1.5' }).error, /Min-p/);
+  assert.match(parseSettings({ ...base, repetitionPenalty: '0' }).error, /Repetition penalty/);
+  assert.match(parseSettings({ ...base, presencePenalty: '3' }).error, /Presence penalty/);
+  assert.match(parseSettings({ ...base, frequencyPenalty: 'x' }).error, /Frequency penalty/);
+  assert.match(parseSettings({ ...base, stop: Array(17).fill('x').join('|') }).error, /Stop: at most 16/);
+  assert.match(parseSettings({ ...base, stop: 'y'.repeat(257) }).error, /Stop: each string at most 256 bytes/);
+  assert.deepEqual(parseStopStrings(''), []);
+  assert.deepEqual(parseStopStrings('\\t\\\\x'), ['\t\\x']);
 });

@@ -42,6 +42,14 @@ run_ok "$BITT" bench --model m.bitt --prompt-tokens 20 --gen-tokens 4 --runs 1 -
 cp out s.json
 jcheck s.json 'd["kernels"] == "scalar"'
 
+# --contend: busy-loop processes beside the measurement, all gone afterwards
+run_ok "$BITT" bench --model m.bitt --prompt-tokens 20 --gen-tokens 4 --runs 1 --contexts none --json --contend 2
+cp out c.json
+jcheck c.json 'd["contend"] == 2 and d["decode_tok_s"] > 0'
+pgrep -P $$ -f "bitt bench" >/dev/null && fail "--contend left a busy-loop process behind"
+ok
+expect_fail "bad contend" "contend" "$BITT" bench --model m.bitt --contend -1
+
 # bad input
 expect_fail "missing model" "m2.bitt|no such|cannot" "$BITT" bench --model m2.bitt --runs 1
 expect_fail "bad contexts" "contexts" "$BITT" bench --model m.bitt --contexts 12,x

@@ -11,7 +11,7 @@ run_ok "$BITT" tokenizer train --input c.txt --vocab 300 --out t.json --quiet
 run_ok "$BITT" prepare --tokenizer t.json --input c.txt --out d.bin --quiet
 printf 'Some text to read.\n' >t.txt
 
-# --- FIFOs (issue 23.4): refused at once, never waited on -----------------------------
+# --- FIFOs: refused at once, never waited on -----------------------------
 # (each command used to block in open() forever; expect_fail counts a hang as a failure)
 mkfifo fifo.bitt fifo.json fifo.txt fifo.state
 expect_fail "FIFO model (inspect)" 'fifo\.bitt.*not a regular file' "$BITT" inspect fifo.bitt
@@ -38,7 +38,7 @@ expect_fail "FIFO token file (train --data)" 'e\.bin.*not a regular file' \
 [[ -p fifo.bitt && -p e.bin ]] || fail "a FIFO was replaced"
 ok
 
-# --- a config that asks for terabytes, in a 25 KB file (issue 23.2) ---------------------
+# --- a config that asks for terabytes, in a 25 KB file ---------------------
 # (it used to reserve the weights first and fail with "out of memory")
 python3 - m.bitt big.bitt <<'EOF'
 import struct, sys
@@ -58,7 +58,7 @@ expect_fail "a config its tensors do not back" "big\.bitt.*embed\.weight.*shape 
 (( $(date +%s) - start < 10 )) || fail "refusing big.bitt took $(( $(date +%s) - start )) s"
 ok
 
-# --- NaN weights (issue 22.2): they used to load ---------------------------------------
+# --- NaN weights: they used to load ---------------------------------------
 python3 - m.bitt nan.bitt <<'EOF'
 import json, struct, sys
 b = bytearray(open(sys.argv[1], "rb").read())
@@ -72,7 +72,7 @@ open(sys.argv[2], "wb").write(b)
 EOF
 expect_fail "NaN in norm_f.weight" "nan\.bitt.*norm_f\.weight.*NaN" "$BITT" inspect nan.bitt
 
-# --- a state with token_count 2^63 - 1 (issue 23.3): it loaded, the next token overflowed
+# --- a state with token_count 2^63 - 1: it loaded, the next token overflowed
 run_ok "$BITT" generate --model m.bitt --prompt "Once upon" --max-tokens 0 --temp 0 --state-out s.state
 python3 - s.state same.state huge.state <<'EOF'
 import json, struct, sys
@@ -91,7 +91,7 @@ run_ok "$BITT" generate --model m.bitt --prompt " a" --max-tokens 1 --temp 0 --s
 expect_fail "token_count near 2^63" "huge\.state.*token_count" \
     "$BITT" generate --model m.bitt --prompt " a" --max-tokens 1 --temp 0 --state-in huge.state
 
-# --- dense-f32 kernels with int8 activations (issue 23.5): a NULL kernel entry crashed ----
+# --- dense-f32 kernels with int8 activations: a NULL kernel entry crashed ----
 BITT_KERNELS=dense-f32 run_ok "$BITT" generate --model m.bitt --prompt "Once upon a time" --max-tokens 4 --temp 0
 BITT_KERNELS=dense-f32 run_ok "$BITT" eval --model m.bitt --text t.txt --json
 ok

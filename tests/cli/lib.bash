@@ -16,6 +16,18 @@
 #   jcheck FILE PYEXPR        evaluates PYEXPR with d = that object; fails the
 #                             test (with the expression) unless it is true
 #   finish                    prints "cli_NAME: N passed, M failed" and exits
+#   need_server               exits 77 (ctest: skipped) when this bitt has no `serve`
+#   start_server ARGS...      starts `bitt serve --port 0 ARGS` in the background;
+#                             sets SERVER_PID and URL (http://127.0.0.1:PORT)
+#   stop_server               SIGTERM; the server must exit 0 within 20 s, its
+#                             stderr free of sanitizer reports
+#   http METHOD PATH [CURL ARGS...]  one request; the status goes to $STATUS,
+#                             the body to $TMP/body
+#   api_error_is STATUS CODE [PARAM]  the last answer has that status; its body is
+#                             kept to be checked by check_errors
+#   check_errors              every kept body is an OpenAI error object {message,
+#                             type, param, code} with its code (and param), checked
+#                             in one python run
 set -Eeuo pipefail
 
 if [[ $# -lt 1 ]]; then
@@ -30,8 +42,12 @@ failed=0
 _finished=0
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/${TEST_NAME}.XXXXXX")
 
+SERVER_PID=
+BG_PIDS=()   # other background processes of a test, killed on exit
 _on_exit() {
     local rc=$?
+    if [[ -n $SERVER_PID ]]; then kill -KILL "$SERVER_PID" 2>/dev/null || true; fi
+    for p in "${BG_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
     cd /
     rm -rf "$TMP"
     if [[ $_finished -eq 0 ]]; then
@@ -130,5 +146,89 @@ if not r:
 ' "$1" "$2" 2>&1); then
         fail "$msg"
     fi
+    ok
+}
+
+need_server() {
+    if ! "$BITT" serve --help >/dev/null 2>&1; then
+        echo "$TEST_NAME: SKIP: this bitt was built without the HTTP server (libmicrohttpd)"
+        _finished=1
+        exit 77
+    fi
+}
+
+start_server() {
+    : >"$TMP/server.out"
+    "$BITT" serve --port 0 --quiet "$@" >"$TMP/server.out" 2>"$TMP/server.err" &
+    SERVER_PID=$!
+    local i
+    for ((i = 0; i < 200; i++)); do
+        if grep -q 'listening on' "$TMP/server.out"; then
+            URL=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$TMP/server.out")
+            return 0
+        fi
+        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+            cat "$TMP/server.err" >&2
+            SERVER_PID=
+            fail "bitt serve $* exited at start"
+        fi
+        sleep 0.1
+    done
+    fail "bitt serve $* did not start within 20 s"
+}
+
+stop_server() {
+    local rc=0 i
+    kill -TERM "$SERVER_PID"
+    for ((i = 0; i < 200; i++)); do
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -0 "$SERVER_PID" 2>/dev/null && fail "bitt serve did not stop within 20 s of SIGTERM"
+    wait "$SERVER_PID" || rc=$?
+    SERVER_PID=
+    [[ $rc -eq 0 ]] || { cat "$TMP/server.err" >&2; fail "bitt serve exited $rc after SIGTERM"; }
+    if grep -Eq 'Sanitizer|runtime error:|Segmentation fault|core dumped|Assertion' "$TMP/server.err"; then
+        head -c 3000 "$TMP/server.err" >&2
+        fail "bitt serve's stderr reports a crash or a leak"
+    fi
+    ok
+}
+
+http() {
+    local method=$1 path=$2
+    shift 2
+    STATUS=$(curl -s -o "$TMP/body" -w '%{http_code}' --max-time 60 -X "$method" "$@" "$URL$path") ||
+        fail "curl $method $path failed (exit $?)"
+}
+
+_ERRORS=()
+api_error_is() {
+    [[ $STATUS == "$1" ]] || fail "expected HTTP $1, got $STATUS: $(head -c 300 "$TMP/body")"
+    local n=${#_ERRORS[@]}
+    cp "$TMP/body" "$TMP/error_$n.json"
+    _ERRORS+=("$TMP/error_$n.json" "$2" "${3:--}")
+    ok
+}
+
+check_errors() {
+    python3 - "${_ERRORS[@]}" <<'PY' || fail "not every refusal is an OpenAI error object with its code"
+import json, sys
+args, bad = sys.argv[1:], 0
+for i in range(0, len(args), 3):
+    path, code, param = args[i:i + 3]
+    raw = open(path, "rb").read()
+    try:
+        e = json.loads(raw)["error"]
+        assert set(e) == {"message", "type", "param", "code"}, "keys %s" % sorted(e)
+        assert isinstance(e["message"], str) and e["message"] and isinstance(e["type"], str), "message or type"
+        assert e["code"] == code, "code %r, want %r" % (e["code"], code)
+        assert param == "-" or e["param"] == param, "param %r, want %r" % (e["param"], param)
+    except Exception as x:
+        bad += 1
+        print("%s: %s: %r" % (path, x, raw[:300]), file=sys.stderr)
+print("%d error objects checked" % (len(args) // 3))
+sys.exit(1 if bad else 0)
+PY
     ok
 }

@@ -94,6 +94,15 @@ test('loadModel sources, cancellation, bad input', async (t) => {
     assert.throws(() => model.generate('x', { seed: -1 }), /seed/);
     assert.throws(() => model.generate('x', { signal: 'stop' }), /signal must be an AbortSignal/);
     assert.throws(() => model.generate('x', { maxToken: 5 }), /unknown option 'maxToken'/);
+    assert.throws(() => model.generate('x', { minP: 2 }), /minP must be in \[0, 1\]/);
+    assert.throws(() => model.generate('x', { repetitionPenalty: 0 }), /repetitionPenalty must be > 0/);
+    assert.throws(() => model.generate('x', { presencePenalty: NaN }), /presencePenalty must be a finite number/);
+    assert.throws(() => model.generate('x', { frequencyPenalty: '1' }), /frequencyPenalty must be a finite number/);
+    assert.throws(() => model.generate('x', { penaltyLastN: -1 }), /penaltyLastN must be >= 0/);
+    assert.throws(() => model.generate('x', { stop: 5 }), /stop must be a string or an array/);
+    assert.throws(() => model.generate('x', { stop: [''] }), /stop\[0\] must be 1 to 256 bytes/);
+    assert.throws(() => model.generate('x', { stop: Array(17).fill('a') }), /at most 16 stop strings/);
+    assert.equal(await collect(model.generate('x', { maxTokens: 3, stop: 'x' })).then((t) => typeof t), 'string');
     assert.throws(() => model.encode(5), /encode: text must be a string/);
     assert.throws(() => model.decode('abc'), /decode: ids must be/);
     assert.throws(() => model.decode([1.5]), /decode: ids\[0\] must be an integer/);

@@ -82,6 +82,40 @@ test('package vs native CLI on random v1/v2 models', async (t) => {
       }
     });
 
+    await t.test(`${name}: min-p, penalties and stop strings: the CLI's text for a seed`, async () => {
+      const cases = [
+        { temperature: 0.9, topK: 0, topP: 1, minP: 0.05, repetitionPenalty: 1.3, presencePenalty: 0.5,
+          frequencyPenalty: 0.2, penaltyLastN: 16, seed: 9 },
+        { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1.5, presencePenalty: 1, seed: 1 },
+        { temperature: 1.1, topK: 30, topP: 0.9, minP: 0.1, frequencyPenalty: -0.3, seed: 77 },
+      ];
+      const flags = (o) => ['--temp', String(o.temperature), '--top-k', String(o.topK), '--top-p', String(o.topP),
+        '--min-p', String(o.minP ?? 0), '--repetition-penalty', String(o.repetitionPenalty ?? 1),
+        '--presence-penalty', String(o.presencePenalty ?? 0), '--frequency-penalty', String(o.frequencyPenalty ?? 0),
+        '--penalty-last-n', String(o.penaltyLastN ?? 0), '--seed', String(o.seed)];
+      for (const o of cases) {
+        model.reset();
+        const wasm = await collect(model.generate('Once', { maxTokens: 60, ...o }));
+        const native = bittJson(['generate', '--model', path, '--prompt', 'Once', '--max-tokens', '60', ...flags(o)]);
+        assert.equal(wasm, native.text, `options ${JSON.stringify(o)}`);
+        // the options change the text (so that this comparison tests them)
+        const plain = bittJson(['generate', '--model', path, '--prompt', 'Once', '--max-tokens', '60',
+          '--temp', String(o.temperature), '--top-k', String(o.topK), '--top-p', String(o.topP), '--seed', String(o.seed)]);
+        assert.notEqual(native.text, plain.text, `options ${JSON.stringify(o)} make no difference`);
+        // a stop string from the middle of the text ends both at the same place
+        const runs = [...native.text.slice(3).matchAll(/[a-z]{2,3}/g)];
+        if (runs.length === 0) continue;
+        const stop = runs[Math.floor(runs.length / 2)][0];
+        model.reset();
+        const wasmStop = await collect(model.generate('Once', { maxTokens: 60, ...o, stop: [stop, 'never seen'] }));
+        const nativeStop = bittJson(['generate', '--model', path, '--prompt', 'Once', '--max-tokens', '60', ...flags(o),
+          '--stop', stop, 'never seen']);
+        assert.equal(wasmStop, nativeStop.text, `stop ${JSON.stringify(stop)}`);
+        assert.equal(nativeStop.finish_reason, 'stop');
+        assert.ok(native.text.startsWith(nativeStop.text) && !nativeStop.text.includes(stop));
+      }
+    });
+
     await t.test(`${name}: memory saved natively, loaded in wasm and back`, async () => {
       const s1 = join(dir, `${name}.s1`);
       bitt(['generate', '--model', path, '--prompt', 'Tom has a red ball.', '--max-tokens', '21', '--temp', '0',

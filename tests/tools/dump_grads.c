@@ -34,7 +34,7 @@
 #include <unistd.h>
 
 #include "dump_grads.h"
-#include "formats/model_file.h"
+#include "model/model_file.h"
 #include "formats/safetensors.h"
 
 static void usage(FILE *f) {

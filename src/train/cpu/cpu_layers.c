@@ -5,6 +5,7 @@
  * by columns instead, so every value is summed in row order. */
 #include <string.h>
 
+#include "../../model/ternary.h"
 #include "../../util/threadpool.h"
 #include "cpu_internal.h"
 
@@ -17,15 +18,8 @@ void cpu_ternarize(TrainBackend *be, const real *W, size_t n, real *out) {
         for (size_t i = 0; i < n; i++) out[i] = W[i] + (d ? d[i] : 0);
         return;
     }
-    double sum = 0.0;
-    for (size_t i = 0; i < n; i++) sum += REAL_FABS(W[i]);
-    const real g = n ? (real)(sum / (double)n) : 0;
-    const real denom = g + (real)1e-6;
-    for (size_t i = 0; i < n; i++) {
-        real r = REAL_ROUND(W[i] / denom);
-        r = r > 1 ? 1 : r < -1 ? -1 : r;
-        out[i] = r * g;
-    }
+    const real g = REAL_TERNARY_SCALE(W, n); /* model/ternary.h: the one rule */
+    for (size_t i = 0; i < n; i++) out[i] = (real)REAL_TERNARY_CODE(W[i], g) * g;
     if (cb->freeze == 1) {
         real *d = cpu_tape_take(cb, &cb->weight_tape, n);
         if (d)

@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../model/model.h"
-#include "safetensors.h"
+#include "model.h"
+#include "../formats/safetensors.h"
 
 /* Loads a .bitt file or a checkpoint directory (or a training run
  * directory without config.json: its RUN/checkpoint). keep_latent keeps float

@@ -1,21 +1,14 @@
-/* bitlinear.c: BitLinear weights (SPEC 1.1): absmean ternary quantisation,
+/* ternary.c: BitLinear weights (see ternary.h): the engine's quantiser,
  * the exact inverse used when writing float files, and the 2-bit packing of
  * .bitt v2 (SPEC 3.3). */
-#include <math.h>
+#include "ternary.h"
+
 #include <string.h>
 
-#include "model.h"
-
 void bitlinear_quantize_weights(const float *latent, int rows, int cols, TernaryMatrix *out) {
-    size_t n = (size_t)rows * cols;
-    double sum = 0.0;
-    for (size_t i = 0; i < n; i++) sum += fabs((double)latent[i]);
-    float g = n ? (float)(sum / (double)n) : 0.0f;
-    float denom = g + 1e-6f;
-    for (size_t i = 0; i < n; i++) {
-        float r = roundf(latent[i] / denom);
-        out->w[i] = (int8_t)(r > 1.0f ? 1 : r < -1.0f ? -1 : r == r ? (int)r : 0); /* NaN -> 0, no UB */
-    }
+    const size_t n = (size_t)rows * cols;
+    const float g = ternary_scale_f32(latent, n);
+    for (size_t i = 0; i < n; i++) out->w[i] = (int8_t)ternary_code_f32(latent[i], g);
     out->scale = g;
 }
 

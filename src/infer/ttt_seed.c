@@ -4,19 +4,20 @@
  * output up(p) (p taken before the update). Purely sequential. */
 #include <math.h>
 
-#include "session.h"
+#include "bitlinear_apply.h"
+#include "block.h"
 
-void ttt_seed_forward(Session *s, int layer, int T) {
-    const Model *m = s->m;
+void ttt_seed_forward(const BlockIO *io, float *S) {
+    const Model *m = io->m;
     const Kernels *kern = m->kernels;
     const ModelConfig *cfg = &m->cfg;
-    const LayerWeights *w = &m->layers[layer];
-    const int D = cfg->hidden_dim, d = D / 4;
-    float *S = s->state.seed_S[layer];
+    const LayerWeights *w = &m->layers[io->layer];
+    BlockScratch *s = io->scratch;
+    const int D = cfg->hidden_dim, d = D / 4, T = io->T;
     float *U = s->gate, *P = s->up; /* T x d each */
 
     ActRows a;
-    act_rows_quantize(s, s->xn, T, D, &a);
+    act_rows_quantize(kern, cfg->act_quant, io->in, T, D, s->xq, s->xs, &a);
     bitlinear_apply(kern, &w->ttt_down.q, &a, T, s->acc, U);
     for (int t = 0; t < T; t++) {
         float *uh = U + (size_t)t * d, *p = P + (size_t)t * d;
@@ -36,6 +37,6 @@ void ttt_seed_forward(Session *s, int layer, int T) {
             for (int j = 0; j < d; j++) row[j] -= r * uh[j];
         }
     }
-    act_rows_quantize(s, P, T, d, &a);
-    bitlinear_apply(kern, &w->ttt_up.q, &a, T, s->acc, s->mix);
+    act_rows_quantize(kern, cfg->act_quant, P, T, d, s->xq, s->xs, &a);
+    bitlinear_apply(kern, &w->ttt_up.q, &a, T, s->acc, io->out);
 }

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "../util/fileio.h"
-#include "f16.h"
+#include "../formats/f16.h"
 
 static const char BITT_MAGIC[4] = {'B', 'I', 'T', 'T'};
 
@@ -218,28 +218,20 @@ static Model *load_checkpoint_dir(const char *dir, int keep_latent, BittError *e
     char *cfg_path = join_path(dir, "config.json");
     char *tok_path = join_path(dir, "tokenizer.json");
     char *st_path = join_path(dir, "model.safetensors");
-    uint8_t *cfg_buf = NULL, *st_buf = NULL;
-    size_t cfg_len, st_len;
     JsonDoc *doc = NULL;
     Tokenizer *tok = NULL;
     Model *m = NULL;
     SafeTensors st;
     if (!cfg_path || !tok_path || !st_path) {
         bitt_fail(err, "out of memory");
-    } else if (file_read_all(cfg_path, &cfg_buf, &cfg_len, err) == 0 &&
-               (doc = json_parse((const char *)cfg_buf, cfg_len, cfg_path, err)) != NULL &&
-               (tok = tokenizer_load_file(tok_path, err)) != NULL &&
-               file_read_all(st_path, &st_buf, &st_len, err) == 0) {
-        if (safetensors_parse(st_buf, st_len, st_path, &st, err) == 0) {
-            m = model_build(json_doc_root(doc), cfg_path, tok, &st, 0, keep_latent, err);
-            tok = NULL;
-            safetensors_free(&st);
-        }
+    } else if ((doc = json_parse_file(cfg_path, err)) != NULL && (tok = tokenizer_load_file(tok_path, err)) != NULL &&
+               safetensors_load_file(st_path, &st, err) == 0) {
+        m = model_build(json_doc_root(doc), cfg_path, tok, &st, 0, keep_latent, err);
+        tok = NULL;
+        safetensors_free(&st);
     }
     tokenizer_free(tok);
     json_doc_free(doc);
-    free(cfg_buf);
-    free(st_buf);
     free(cfg_path);
     free(tok_path);
     free(st_path);
@@ -349,18 +341,9 @@ int model_save_bitt(const Model *m, const char *path, int version, BittError *er
     uint8_t *buf;
     size_t len;
     if (model_save_bitt_memory(m, version, &buf, &len, err) != 0) return bitt_fail_prefix(err, path);
-    const void *parts[1] = {buf};
-    int rc = file_write_atomic(path, parts, &len, 1, err);
+    int rc = file_write_buffer(path, buf, len, err);
     free(buf);
     return rc;
-}
-
-static int write_json_file(const char *path, const JsonWriter *jw, BittError *err) {
-    const char *text = jw_text(jw);
-    if (!text) return bitt_fail(err, "%s: out of memory", path);
-    const void *parts[2] = {text, "\n"};
-    const size_t lens[2] = {jw->len, 1};
-    return file_write_atomic(path, parts, lens, 2, err);
 }
 
 static const char *const CHECKPOINT_FILES[] = {"config.json", "tokenizer.json", "model.safetensors"};
@@ -398,7 +381,7 @@ int model_save_checkpoint(const Model *m, const char *dir, BittError *err) {
         JsonWriter jw;
         jw_init(&jw, 2);
         config_write_json(&m->cfg, &jw);
-        rc = write_json_file(cfg_path, &jw, err);
+        rc = jw_write_file(&jw, cfg_path, err);
         jw_free(&jw);
     }
     if (!rc) rc = tokenizer_save_file(m->tok, tok_path, err);

@@ -1,7 +1,7 @@
-/* kernels_avx2_internal.h: the packed ternary layout shared by the x86
+/* x86_packed_ternary.h: the packed ternary layout shared by the x86
  * integer kernels (kernels_avx2.c, dots_vnni.c). */
-#ifndef BITT_KERNELS_AVX2_INTERNAL_H
-#define BITT_KERNELS_AVX2_INTERNAL_H
+#ifndef BITT_X86_PACKED_TERNARY_H
+#define BITT_X86_PACKED_TERNARY_H
 
 #include <immintrin.h>
 #include <stddef.h>

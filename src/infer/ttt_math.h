@@ -121,16 +121,20 @@ TTT_INLINE void ttt_rows_mat(const float *X, int sx, const float *W, const float
     for (; t0 < n; t0++) ttt_vec_mat(X + (size_t)t0 * sx, W, c, f, Z + (size_t)t0 * f);
 }
 
-/* A[m][j] += sum_i (s_i x_i[m]) g_i[j] over n rows x_i, g_i (strides sx,
- * f), the terms of each element added in the order i = 0, 1, ... */
-TTT_INLINE void ttt_add_outer(float *A, const float *s, const float *x, int sx, const float *g, int n,
-                              int f) {
+/* A[m][j] = decay * A[m][j] + sum_i (s_i x_i[m]) g_i[j] over n rows x_i, g_i
+ * (strides sx, f): the decay first, then the terms in the order i = 0, 1,
+ * ... (decay 1 skips the multiply), in one pass over A. */
+TTT_INLINE void ttt_decay_add_outer(float *A, float decay, const float *s, const float *x, int sx, const float *g,
+                                    int n, int f) {
     for (int m = 0; m < f; m++) {
         float *row = A + (size_t)m * f;
         int j0 = 0;
         for (; j0 + 32 <= f; j0 += 32) {
             float acc[32];
-            for (int k = 0; k < 32; k++) acc[k] = row[j0 + k];
+            if (decay != 1.0f)
+                for (int k = 0; k < 32; k++) acc[k] = decay * row[j0 + k];
+            else
+                for (int k = 0; k < 32; k++) acc[k] = row[j0 + k];
             for (int i = 0; i < n; i++) {
                 const float l = s[i] * x[(size_t)i * sx + m];
                 const float *gi = g + (size_t)i * f + j0;
@@ -138,9 +142,16 @@ TTT_INLINE void ttt_add_outer(float *A, const float *s, const float *x, int sx, 
             }
             for (int k = 0; k < 32; k++) row[j0 + k] = acc[k];
         }
-        for (int j = j0; j < f; j++)
+        for (int j = j0; j < f; j++) {
+            if (decay != 1.0f) row[j] *= decay;
             for (int i = 0; i < n; i++) row[j] += (s[i] * x[(size_t)i * sx + m]) * g[(size_t)i * f + j];
+        }
     }
+}
+
+/* A[m][j] += sum_i (s_i x_i[m]) g_i[j] (ttt_decay_add_outer without a decay). */
+TTT_INLINE void ttt_add_outer(float *A, const float *s, const float *x, int sx, const float *g, int n, int f) {
+    ttt_decay_add_outer(A, 1.0f, s, x, sx, g, n, f);
 }
 
 /* xhat = (z - mean) / sigma; returns sigma = sqrt(var + 1e-6). */

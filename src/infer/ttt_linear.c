@@ -21,7 +21,8 @@
 #include "../kernels/target_clones.h"
 #include "../util/threadpool.h"
 #include "act_math.h"
-#include "session.h"
+#include "bitlinear_apply.h"
+#include "block.h"
 #include "ttt_math.h"
 
 typedef struct HeadParams {
@@ -84,8 +85,7 @@ BITT_VECTOR_CLONES static void head_primal_step_gated(const HeadParams *p, HeadS
     ttt_inner_grad(st->W, st->c, k, v, p->ln_w, p->ln_b, f, g, grad_tmp);
     const float a_t = act_expf(l);
     *st->gamma *= a_t;
-    for (int i = 0; i < f * f; i++) st->A[i] *= a_t;
-    ttt_add_outer(st->A, &lr, k, f, g, 1, f);
+    ttt_decay_add_outer(st->A, a_t, &lr, k, f, g, 1, f);
     for (int j = 0; j < f; j++) st->a[j] = a_t * st->a[j] + lr * g[j];
     int pos = ++*st->pos;
     const float coef = p->base_lr / (float)(f * pos), gam = *st->gamma;
@@ -228,8 +228,7 @@ BITT_VECTOR_CLONES static void head_dual_chunk_gated(const HeadParams *p, HeadSt
     float *s = Z0; /* the n weights of the terms, in Z0's rows (no longer needed) */
     gate_decays(l, n - 1, dec);
     for (int i = 0; i < n; i++) s[i] = lr[i] * dec[i];
-    for (int i = 0; i < f * f; i++) st->A[i] *= E;
-    ttt_add_outer(st->A, s, K, stride, G, n, f);
+    ttt_decay_add_outer(st->A, E, s, K, stride, G, n, f);
     for (int j = 0; j < f; j++) st->a[j] *= E;
     for (int i = 0; i < n; i++)
         for (int j = 0; j < f; j++) st->a[j] += s[i] * G[(size_t)i * f + j];
@@ -239,35 +238,37 @@ BITT_VECTOR_CLONES static void head_dual_chunk_gated(const HeadParams *p, HeadSt
 }
 
 typedef struct HeadsJob {
-    Session *s;
-    int layer, T;
+    const BlockIO *io;
+    TttLayerState *ls;
+    int force_primal;
 } HeadsJob;
 
-/* Heads [h0, h1) over the T tokens of the chunk: s->q/k/v/lr -> s->heads. */
+/* Heads [h0, h1) over the T tokens of the chunk: q/k/v/lr/lf -> heads. */
 static void run_heads(void *ctx, int h0, int h1, int worker) {
     (void)worker;
     const HeadsJob *job = ctx;
-    Session *s = job->s;
-    const int T = job->T;
-    const ModelConfig *cfg = &s->m->cfg;
-    const LayerWeights *w = &s->m->layers[job->layer];
-    TttLayerState *ls = &s->state.linear[job->layer];
+    const BlockIO *io = job->io;
+    BlockScratch *s = io->scratch;
+    const int T = io->T;
+    const ModelConfig *cfg = &io->m->cfg;
+    const LayerWeights *w = &io->m->layers[io->layer];
+    TttLayerState *ls = job->ls;
     const int D = cfg->hidden_dim, H = cfg->num_heads, f = D / H;
     for (int h = h0; h < h1; h++) {
-        float *lr_col = s->ttt_tmp + (size_t)h * session_ttt_tmp_per_head(cfg); /* T values */
-        float *lf_col = lr_col + SESSION_CHUNK;                                  /* T values */
-        float *tmp = lf_col + SESSION_CHUNK;                                     /* head scratch */
+        float *lr_col = s->ttt_tmp + (size_t)h * block_ttt_tmp_per_head(cfg); /* T values */
+        float *lf_col = lr_col + SESSION_CHUNK;                                /* T values */
+        float *tmp = lf_col + SESSION_CHUNK;                                   /* head scratch */
         HeadParams p = {w->ln_w + h * f, w->ln_b + h * f, w->W0 + (size_t)h * f * f, w->b0 + h * f,
                         f, cfg->mini_batch, cfg->base_lr, cfg->state_decay};
         int pos = ls->pos;
         HeadState st = {ls->W + (size_t)h * f * f, ls->c + h * f, ls->A + (size_t)h * f * f,
                         ls->a + h * f, ls->gamma ? ls->gamma + h : NULL, &pos};
         const int gated = st.gamma != NULL;
-        for (int t = 0; t < T; t++) lr_col[t] = s->lr[t * H + h];
+        for (int t = 0; t < T; t++) lr_col[t] = s->lr_gate[t * H + h];
         if (gated)
-            for (int t = 0; t < T; t++) lf_col[t] = s->lf[t * H + h];
+            for (int t = 0; t < T; t++) lf_col[t] = s->log_forget[t * H + h];
         const size_t off = (size_t)h * f;
-        if (T == 1 || s->force_primal) {
+        if (T == 1 || job->force_primal) {
             for (int t = 0; t < T; t++) {
                 if (gated)
                     head_primal_step_gated(&p, &st, s->q + t * D + off, s->k + t * D + off, s->v + t * D + off,
@@ -292,36 +293,36 @@ static void run_heads(void *ctx, int h0, int h1, int worker) {
     }
 }
 
-void ttt_linear_forward(Session *s, int layer, int T) {
-    const Model *m = s->m;
+void ttt_linear_forward(const BlockIO *io, TttLayerState *ls, int force_primal) {
+    const Model *m = io->m;
     const Kernels *kern = m->kernels;
     const ModelConfig *cfg = &m->cfg;
-    const LayerWeights *w = &m->layers[layer];
-    TttLayerState *ls = &s->state.linear[layer];
-    const int D = cfg->hidden_dim, H = cfg->num_heads, f = D / H;
+    const LayerWeights *w = &m->layers[io->layer];
+    BlockScratch *s = io->scratch;
+    const int D = cfg->hidden_dim, H = cfg->num_heads, f = D / H, T = io->T;
 
     ActRows a;
-    act_rows_quantize(s, s->xn, T, D, &a);
+    act_rows_quantize(kern, cfg->act_quant, io->in, T, D, s->xq, s->xs, &a);
     bitlinear_apply(kern, &w->ttt_q.q, &a, T, s->acc, s->q);
     bitlinear_apply(kern, &w->ttt_k.q, &a, T, s->acc, s->k);
     bitlinear_apply(kern, &w->ttt_v.q, &a, T, s->acc, s->v);
     /* lr_t = sigmoid(lr(x_t)): full precision D -> H */
-    kern->matmul_f32(w->lr_w, H, D, s->xn, T, s->lr);
+    kern->matmul_f32(w->lr_w, H, D, io->in, T, s->lr_gate);
     for (int t = 0; t < T; t++)
-        for (int h = 0; h < H; h++) s->lr[t * H + h] = act_sigmoid(s->lr[t * H + h] + w->lr_b[h]);
+        for (int h = 0; h < H; h++) s->lr_gate[t * H + h] = act_sigmoid(s->lr_gate[t * H + h] + w->lr_b[h]);
     if (cfg->forget_gate) { /* l_t = -softplus(forget(x_t)), per head (SPEC 1.2.1) */
-        kern->matmul_f32(w->forget_w, H, D, s->xn, T, s->lf);
+        kern->matmul_f32(w->forget_w, H, D, io->in, T, s->log_forget);
         for (int t = 0; t < T; t++)
-            for (int h = 0; h < H; h++) s->lf[t * H + h] = -act_softplus(s->lf[t * H + h] + w->forget_b[h]);
+            for (int h = 0; h < H; h++) s->log_forget[t * H + h] = -act_softplus(s->log_forget[t * H + h] + w->forget_b[h]);
     }
 
-    HeadsJob job = {s, layer, T};
+    HeadsJob job = {io, ls, force_primal};
     if (T * H * f * f < (1 << 14)) run_heads(&job, 0, H, 0);
     else parallel_for(H, 1, run_heads, &job); /* heads are independent */
     ls->pos = (ls->pos + T) % cfg->mini_batch;   /* every head moved the same way */
     /* concat heads -> post-norm RMSNorm -> o */
     for (int t = 0; t < T; t++)
         kern->rmsnorm(s->heads + t * D, w->post_norm, D, cfg->rms_eps, s->heads + t * D);
-    act_rows_quantize(s, s->heads, T, D, &a);
-    bitlinear_apply(kern, &w->ttt_o.q, &a, T, s->acc, s->mix);
+    act_rows_quantize(kern, cfg->act_quant, s->heads, T, D, s->xq, s->xs, &a);
+    bitlinear_apply(kern, &w->ttt_o.q, &a, T, s->acc, io->out);
 }
