@@ -58,7 +58,7 @@ def main():
             cells.append(f"{v[0]:.3f}" if v else "")
         L.append(f"| [{a}, {b}) | " + " | ".join(cells) + " |")
     L.append("")
-    L.append("Repeated story after a gap (valid-head paragraphs; gain = first-copy loss - second-copy loss, nats/token):")
+    L.append("Repeated story after a gap (valid-head paragraphs; gain = loss on A after another paragraph and the gap - loss on A after A and the gap, nats/token):")
     L.append("")
     gaps = [g["gap"] for g in next(iter(res["runs"].values()))["repeat"]]
     L.append("| mixer | " + " | ".join(f"gain at {g}" for g in gaps) + " | kept at " + str(gaps[-2] if len(gaps) > 2 else gaps[-1]) + " |")

@@ -205,23 +205,24 @@ static int eval_repeat_task(const EvalArgs *a, Model *m, const uint8_t *text, si
     if (n < 1) return bitt_fail(err, "--gaps: expected a list of token counts like 0,256,1024 (each 0..%d)", RECALL_MAX_GAP);
     RepeatResult res[32];
     if (eval_repeat(m, (const char *)text, len, gaps, n, a->trials, res, err) != 0) return -1;
-    const double gain0 = res[0].first - res[0].second;
+    const double gain0 = res[0].control - res[0].second;
     if (a->json) {
         printf("{\"task\":\"repeat\",\"by_gap\":[");
         for (int i = 0; i < n; i++) {
-            const double gain = res[i].first - res[i].second;
-            printf("%s{\"gap\":%d,\"trials\":%d,\"first_loss\":%.6f,\"second_loss\":%.6f,\"gain\":%.6f,"
-                   "\"gain_vs_first_gap\":%.6f}",
-                   i ? "," : "", res[i].gap, res[i].trials, res[i].first, res[i].second, gain,
+            const double gain = res[i].control - res[i].second;
+            printf("%s{\"gap\":%d,\"trials\":%d,\"first_loss\":%.6f,\"control_loss\":%.6f,\"second_loss\":%.6f,"
+                   "\"gain\":%.6f,\"gain_vs_first_gap\":%.6f}",
+                   i ? "," : "", res[i].gap, res[i].trials, res[i].first, res[i].control, res[i].second, gain,
                    gain0 != 0 ? gain / gain0 : 0.0);
         }
         printf("]}\n");
     } else {
-        printf("gap (tokens)  trials  first copy  second copy    gain  gain / gain at gap %d\n", res[0].gap);
+        printf("gap (tokens)  trials  A first  control (B, gap, A)  repeat (A, gap, A)    gain  gain / gain at gap %d\n",
+               res[0].gap);
         for (int i = 0; i < n; i++) {
-            const double gain = res[i].first - res[i].second;
-            printf("%12d  %6d  %10.4f  %11.4f  %6.4f  %8.3f\n", res[i].gap, res[i].trials, res[i].first,
-                   res[i].second, gain, gain0 != 0 ? gain / gain0 : 0.0);
+            const double gain = res[i].control - res[i].second;
+            printf("%12d  %6d  %7.4f  %19.4f  %18.4f  %6.4f  %8.3f\n", res[i].gap, res[i].trials, res[i].first,
+                   res[i].control, res[i].second, gain, gain0 != 0 ? gain / gain0 : 0.0);
         }
     }
     return 0;

@@ -63,48 +63,58 @@ int eval_repeat(const Model *m, const char *text, size_t len, const int32_t *gap
         RepeatResult *r = &out[g];
         memset(r, 0, sizeof *r);
         r->gap = gaps[g];
-        double first = 0, second = 0;
+        double first = 0, second = 0, control = 0;
         size_t tokens = 0;
         for (int t = 0; t < trials && !rc; t++) {
-            const size_t a = (size_t)t * n_st / (size_t)trials; /* spread over the file */
+            const size_t a = (size_t)t * n_st / (size_t)trials;  /* spread over the file */
+            const size_t c = (a + n_st / 2) % n_st;             /* the control's first story */
             const Story *A = &st[a];
-            if (A->n < 2) continue;
-            size_t n = 0;
-            const size_t need = 1 + 2 * A->n + 2 * nl_n + (size_t)gaps[g];
+            if (A->n < 2 || c == a) continue;
+            const size_t need = 1 + A->n + st[c].n + 2 * nl_n + (size_t)gaps[g] + A->n;
             if (grow_array(&seq, &seq_cap, need, sizeof *seq) != 0 || grow_array(&nll, &nll_cap, need, sizeof *nll)) {
                 rc = bitt_fail(err, "out of memory");
                 break;
             }
-            seq[n++] = eos;
-            const size_t first_at = n;
-            memcpy(seq + n, A->ids, A->n * sizeof *seq);
-            n += A->n;
-            memcpy(seq + n, nl_ids, nl_n * sizeof *seq);
-            n += nl_n;
-            if (gaps[g] > 0) { /* N tokens of the stories after A, joined by newlines */
-                size_t got = 0;
-                for (size_t k = 1; got < (size_t)gaps[g]; k++) {
-                    const Story *F = &st[(a + k) % n_st];
-                    if (k % n_st == 0) continue; /* never A itself */
-                    for (size_t i = 0; i < F->n && got < (size_t)gaps[g]; i++) seq[n + got++] = F->ids[i];
-                    for (size_t i = 0; i < nl_n && got < (size_t)gaps[g]; i++) seq[n + got++] = nl_ids[i];
-                }
-                n += got;
+            /* pass 0: A, gap, A; pass 1 (the control): another story, the same gap, A */
+            for (int pass = 0; pass < 2 && !rc; pass++) {
+                const Story *P = pass ? &st[c] : A;
+                size_t n = 0;
+                seq[n++] = eos;
+                const size_t first_at = n;
+                memcpy(seq + n, P->ids, P->n * sizeof *seq);
+                n += P->n;
                 memcpy(seq + n, nl_ids, nl_n * sizeof *seq);
                 n += nl_n;
-            }
-            const size_t second_at = n;
-            memcpy(seq + n, A->ids, A->n * sizeof *seq);
-            n += A->n;
-            session_reset(&s);
-            if (eval_score_tokens(&s, seq, n, nll, NULL, err) != 0) {
-                rc = -1;
-                break;
-            }
-            /* A's tokens after its first: seq[at + i] is predicted by nll[at + i - 1] */
-            for (size_t i = 1; i < A->n; i++) {
-                first += nll[first_at + i - 1];
-                second += nll[second_at + i - 1];
+                if (gaps[g] > 0) { /* N tokens of the stories after A, joined by newlines */
+                    size_t got = 0;
+                    for (size_t k = 1; got < (size_t)gaps[g]; k++) {
+                        const size_t fi = (a + k) % n_st;
+                        if (fi == a || fi == c) continue; /* never A or the control's story */
+                        const Story *F = &st[fi];
+                        for (size_t i = 0; i < F->n && got < (size_t)gaps[g]; i++) seq[n + got++] = F->ids[i];
+                        for (size_t i = 0; i < nl_n && got < (size_t)gaps[g]; i++) seq[n + got++] = nl_ids[i];
+                    }
+                    n += got;
+                    memcpy(seq + n, nl_ids, nl_n * sizeof *seq);
+                    n += nl_n;
+                }
+                const size_t last_at = n;
+                memcpy(seq + n, A->ids, A->n * sizeof *seq);
+                n += A->n;
+                session_reset(&s);
+                if (eval_score_tokens(&s, seq, n, nll, NULL, err) != 0) {
+                    rc = -1;
+                    break;
+                }
+                /* A's tokens after its first: seq[at + i] is predicted by nll[at + i - 1] */
+                for (size_t i = 1; i < A->n; i++) {
+                    if (pass) {
+                        control += nll[last_at + i - 1];
+                    } else {
+                        first += nll[first_at + i - 1];
+                        second += nll[last_at + i - 1];
+                    }
+                }
             }
             tokens += A->n - 1;
             r->trials++;
@@ -112,6 +122,7 @@ int eval_repeat(const Model *m, const char *text, size_t len, const int32_t *gap
         if (tokens) {
             r->first = first / (double)tokens;
             r->second = second / (double)tokens;
+            r->control = control / (double)tokens;
         }
     }
     if (have_s) session_free(&s);

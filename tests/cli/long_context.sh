@@ -58,7 +58,7 @@ expect_fail "too many facts" "facts" "$BITT" corpus --task recall --tokenizer to
 # --- the repeated story
 run_ok "$BITT" eval --model m.bitt --text val.txt --task repeat --gaps 0,64,256 --trials 5 --json
 jcheck out '[g["gap"] for g in d["by_gap"]] == [0, 64, 256] and all(g["trials"] == 5 for g in d["by_gap"])'
-jcheck out 'len({round(g["first_loss"], 9) for g in d["by_gap"]}) == 1'
+jcheck out 'len({round(g["first_loss"], 9) for g in d["by_gap"]}) == 1 and all(abs(g["gain"] - (g["control_loss"] - g["second_loss"])) < 1e-5 for g in d["by_gap"])'
 jcheck out 'abs(d["by_gap"][0]["gain_vs_first_gap"] - 1) < 1e-9'
 echo "just one story" > one.txt
 expect_fail "repeat on one story" "at least 2 stories" "$BITT" eval --model m.bitt --text one.txt --task repeat
