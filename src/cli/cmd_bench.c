@@ -203,7 +203,7 @@ int cmd_bench(int argc, char **argv) {
         {"gen-tokens", FLAG_INT, &o.gen_tokens, "tokens generated per decode measurement (default 128)", 0},
         {"contexts", FLAG_STRING, &contexts, "decode after these context lengths (default 128,1k,8k,32k; none)", 0},
         {"runs", FLAG_INT, &o.runs, "runs per figure; medians are reported (default 5)", 0},
-        {"threads", FLAG_INT, &threads, "threads (default 0 = all cores)", 0},
+        {"threads", FLAG_INT, &threads, CLI_THREADS_HELP, 0},
         {"kernels", FLAG_STRING, &kernels, "backend: avx2 or scalar (default: best for this CPU)", 0},
         {"lm-head", FLAG_STRING, &lm_head, "f32 (default) or int8 logits", 0},
         {"dense-f32", FLAG_BOOL, &dense, "baseline: float32 weights and activations, plain float matmul", 0},

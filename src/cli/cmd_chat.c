@@ -118,7 +118,7 @@ int cmd_chat(int argc, char **argv) {
         {"max-tokens", FLAG_INT, &max_tokens, "tokens per answer at most (default 256)", 0},
         CLI_SAMPLING_FLAGS(sp),
         CLI_STOP_FLAG(stop_dummy),
-        {"threads", FLAG_INT, &threads, "threads for the kernels (default 0 = all cores)", 0},
+        {"threads", FLAG_INT, &threads, CLI_THREADS_HELP, 0},
     };
     Command cmd = {"chat", "--model M [flags]",
                    "Interactive: type text, the model continues it. The memory persists across turns.\n"

@@ -243,7 +243,7 @@ int cmd_eval(int argc, char **argv) {
         {"key", FLAG_STRING, &a.key, "recall task: the answer key (default TEXT.json)", 0},
         {"gaps", FLAG_STRING, &a.gaps, "repeat task: gaps in tokens (default 0,256,1024,4096)", 0},
         {"trials", FLAG_INT, &a.trials, "repeat task: stories per gap (default 20)", 0},
-        {"threads", FLAG_INT, &threads, "threads for the kernels (default 0 = all cores)", 0},
+        {"threads", FLAG_INT, &threads, CLI_THREADS_HELP, 0},
         {"lm-head", FLAG_STRING, &lm_head, "f32 (default) or int8: score through int8 lm_head rows", 0},
         {"json", FLAG_BOOL, &a.json, "print one JSON object ({tokens, bytes, loss, ppl, bits_per_byte} for loss)", 0},
     };

@@ -110,7 +110,7 @@ int cmd_generate(int argc, char **argv) {
         {"max-tokens", FLAG_INT, &max_tokens, "tokens to generate at most (default 256)", 0},
         CLI_SAMPLING_FLAGS(sp),
         CLI_STOP_FLAG(stop_dummy),
-        {"threads", FLAG_INT, &threads, "threads for the kernels (default 0 = all cores)", 0},
+        {"threads", FLAG_INT, &threads, CLI_THREADS_HELP, 0},
         {"state-in", FLAG_STRING, &state_in, "start from this saved memory (state file)", 0},
         {"state-out", FLAG_STRING, &state_out, "save the memory here afterwards", 0},
         {"lm-head", FLAG_STRING, &lm_head, "f32 (default) or int8: logits through int8 rows, faster", 0},
