@@ -69,7 +69,8 @@ int cmd_init(int argc, char **argv) {
     if (!m) return cli_fail("init", "%s", err.message);
     model_init_random(m, seed);
     rc = model_finish_load(m, &err);
-    if (!rc) rc = bitt_file ? model_save_bitt_as(m, out, packed ? 2 : 1, embed_i8 ? BITT_EMBED_I8 : BITT_EMBED_F16, &err) : model_save_checkpoint(m, out, &err);
+    const BittEmbedForm form = embed_i8 ? BITT_EMBED_I8 : BITT_EMBED_F16;
+    if (!rc) rc = bitt_file ? model_save_bitt_as(m, out, packed ? 2 : 1, form, &err) : model_save_checkpoint(m, out, &err);
     if (rc) {
         model_free(m);
         return cli_fail("init", "%s", err.message);

@@ -1,8 +1,9 @@
 /* model_file.c: reading and writing .bitt v1/v2 files and checkpoint
  * directories (a `bitt train` run directory, which holds its model in
  * RUN/checkpoint, is read as that checkpoint). v2 embed / lm_head are F16 or
- * I8 rows with per-row scales (kept as int8 at run time). Every size is checked against the buffer before use; a
- * model is returned only when every tensor loaded. */
+ * I8 rows with per-row scales (kept as int8 at run time). Every size is
+ * checked against the buffer before use; a model is returned only when every
+ * tensor loaded. */
 #include "model_file.h"
 
 #include <errno.h>
