@@ -150,6 +150,21 @@ static void test_templates(void) {
         CHECK(chat_template_parse(bad[i], strlen(bad[i]), "cfg.json", &t, &err) != 0);
         CHECK_MSG(strstr(err.message, why[i]) && strstr(err.message, "cfg.json"), "%s -> %s", bad[i], err.message);
     }
+    /* from the header of a .bitt file in memory (the wasm build): the config's template, or the default */
+    const char *hdr[] = {"{\"config\":{\"chat_template\":{\"user\":\"> {content}\"}}}", "{\"config\":{}}"};
+    for (int i = 0; i < 2; i++) {
+        size_t h = strlen(hdr[i]);
+        unsigned char file[128] = "BITT";
+        for (int k = 0; k < 8; k++) file[4 + k] = (unsigned char)((uint64_t)h >> (8 * k));
+        memcpy(file + 12, hdr[i], h);
+        CHECK_MSG(chat_template_from_bitt(file, 12 + h, "m.bitt", &t, &err) == 0, "%s", err.message);
+        CHECK(t.is_default == (i == 1));
+        CHECK(chat_template_render(&t, msgs + 1, 1, &text, &len, &err) == 0 && strcmp(text, i ? "Hi" : "> Hi") == 0);
+        free(text);
+        chat_template_free(&t);
+        CHECK(chat_template_from_bitt(file, 12 + h - 1, "m.bitt", &t, &err) != 0 && strstr(err.message, "cut short"));
+    }
+    CHECK(chat_template_from_bitt("BITX", 4, "m.bitt", &t, &err) != 0 && strstr(err.message, "not a .bitt file"));
 }
 
 static uint8_t *bytes_of(size_t n, int v) {

@@ -196,6 +196,23 @@ int chat_template_load(const char *model_path, ChatTemplate *t, BittError *err) 
     return rc;
 }
 
+int chat_template_from_bitt(const void *data, size_t len, const char *source, ChatTemplate *t, BittError *err) {
+    memset(t, 0, sizeof *t);
+    const unsigned char *b = data;
+    if (len < 12 || memcmp(b, "BITT", 4) != 0) return bitt_fail(err, "%s: not a .bitt file", source);
+    uint64_t h = 0;
+    for (int i = 11; i >= 4; i--) h = (h << 8) | b[i];
+    if (h > len - 12) return bitt_fail(err, "%s: the .bitt header is cut short", source);
+    char where[300];
+    snprintf(where, sizeof where, "%s (.bitt header)", source);
+    JsonDoc *doc = json_parse((const char *)b + 12, (size_t)h, where, err);
+    if (!doc) return -1;
+    snprintf(where, sizeof where, "%s: config", source);
+    int rc = template_of_config(json_get(json_doc_root(doc), "config"), where, t, err);
+    json_doc_free(doc);
+    return rc;
+}
+
 int chat_template_render(const ChatTemplate *t, const ChatMessage *msgs, int n, char **text, size_t *len,
                          BittError *err) {
     TextBuf b = {0};

@@ -39,6 +39,10 @@ int chat_template_default(ChatTemplate *t, BittError *err);
  * or a run directory holding checkpoint/): the default when the config has
  * none; an error naming the file when it has a malformed one. */
 int chat_template_load(const char *model_path, ChatTemplate *t, BittError *err);
+/* The template in the header of a .bitt file held in memory (data, len
+ * bytes; only the header is read), as chat_template_load finds it in a file:
+ * the WebAssembly build, which has no files (wasm/bitt_wasm.c). */
+int chat_template_from_bitt(const void *data, size_t len, const char *source, ChatTemplate *t, BittError *err);
 /* From a JSON object's text (tests, and the loader). source names it in errors. */
 int chat_template_parse(const char *json, size_t len, const char *source, ChatTemplate *t, BittError *err);
 void chat_template_free(ChatTemplate *t);
