@@ -12,13 +12,20 @@
  * the text that is complete so far. The steps are the C API's own
  * (bitt_generation_step, which bitt_generate runs too: same sampler reseed,
  * penalties, stop strings, stop at </s>, UTF-8 piece boundaries), so the
- * text equals the native CLI's for a seed. */
+ * text equals the native CLI's for a seed.
+ *
+ * Chat (model.chat.completions.create in JS) renders messages with the
+ * server's own code (src/server/chat_template.c): the template from the
+ * .bitt header, the rendering, and the template's stop strings appended
+ * after the request's as `bitt serve` does, so a chat prompt reads the same
+ * text here and there. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../src/api/bitt.h"
 #include "../simd/kernels_wasm.h"
+#include "../src/server/chat_template.h"
 
 #define EXPORT __attribute__((used, visibility("default")))
 
@@ -323,4 +330,74 @@ EXPORT void bw_gen_free(Generation *g) {
     if (!g) return;
     bitt_generation_free(g->g);
     free(g);
+}
+
+/* ---- chat (the template of src/server/chat_template.c) ---- */
+
+/* The chat template in the header of the .bitt file at data (len bytes):
+ * the default (plain text) when its config has none. NULL on error (a
+ * malformed template; the message names it). */
+EXPORT ChatTemplate *bw_chat_template_new(const void *data, uint32_t len) {
+    BittError err;
+    ChatTemplate *t = calloc(1, sizeof *t);
+    if (!t) {
+        set_message("out of memory");
+        return NULL;
+    }
+    if (chat_template_from_bitt(data, len, "model", t, &err) != 0) {
+        set_error(&err);
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+EXPORT void bw_chat_template_free(ChatTemplate *t) {
+    if (!t) return;
+    chat_template_free(t);
+    free(t);
+}
+
+/* The text the model reads for n messages, each three u32 at msgs: role
+ * (0 system, 1 user, 2 assistant: ChatRole), pointer, byte length; then the
+ * start of the answer. malloc'd; *len_out gets its bytes. */
+EXPORT char *bw_chat_render(const ChatTemplate *t, const uint32_t *msgs, int n, uint32_t *len_out) {
+    BittError err;
+    if (n < 1) {
+        set_message("messages must hold at least one message");
+        return NULL;
+    }
+    ChatMessage *m = calloc((size_t)n, sizeof *m);
+    if (!m) {
+        set_message("out of memory");
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) {
+        if (msgs[3 * i] > ROLE_ASSISTANT) {
+            free(m);
+            set_message("unknown chat role");
+            return NULL;
+        }
+        m[i].role = (ChatRole)msgs[3 * i];
+        m[i].content = (const char *)(uintptr_t)msgs[3 * i + 1];
+        m[i].len = msgs[3 * i + 2];
+    }
+    char *text = NULL;
+    size_t len = 0;
+    int rc = chat_template_render(t, m, n, &text, &len, &err);
+    free(m);
+    if (rc != 0) {
+        set_error(&err);
+        return NULL;
+    }
+    *len_out = (uint32_t)len;
+    return text;
+}
+
+/* Appends the template's stop strings to o after those already there, up
+ * to the limit, as the server does for a chat request. 1 on success. */
+EXPORT int bw_gen_options_chat_stops(GenOptions *o, const ChatTemplate *t) {
+    for (int i = 0; i < t->n_stop && o->n_stop < BITT_MAX_STOP_STRINGS; i++)
+        if (!bw_gen_options_stop(o, t->stop[i], (uint32_t)t->stop_len[i])) return 0;
+    return 1;
 }
