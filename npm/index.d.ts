@@ -63,6 +63,90 @@ export interface LoadOptions {
   relaxedSimd?: boolean;
 }
 
+/** A chat message, as in the OpenAI API; developer is a system message. */
+export interface ChatMessage {
+  role: 'system' | 'developer' | 'user' | 'assistant';
+  content: string | Array<{ type: 'text'; text: string }>;
+  /** Accepted and ignored. */
+  name?: string;
+}
+
+/** The parameters of chat.completions.create: OpenAI's names, the sampling ones as `bitt serve` reads them. Defaults as for generate. */
+export interface ChatCompletionParams {
+  messages: ChatMessage[];
+  /** Only named in the answer (this object is the model); default 'bit-ttt'. */
+  model?: string;
+  /** true: the promise resolves to an async iterable of chunks. */
+  stream?: boolean;
+  /** With stream: include_usage adds a last chunk with no choices and the usage. */
+  stream_options?: { include_usage?: boolean };
+  /** Tokens to generate at most (default 256). */
+  max_tokens?: number;
+  /** The same as max_tokens. */
+  max_completion_tokens?: number;
+  temperature?: number;
+  top_p?: number;
+  top_k?: number;
+  min_p?: number;
+  presence_penalty?: number;
+  frequency_penalty?: number;
+  repetition_penalty?: number;
+  penalty_last_n?: number;
+  /** Default 42; the same seed and parameters give the same answer as `bitt serve`. */
+  seed?: number | bigint;
+  /** Stop strings, before the template's own (at most 16 in all). */
+  stop?: string | string[];
+  /** Aborting it rejects the promise (or ends the stream) with signal.reason (an AbortError). */
+  signal?: AbortSignal;
+}
+
+export interface ChatCompletionUsage {
+  /** Tokens read: </s> then the rendered messages. */
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+export type ChatFinishReason = 'stop' | 'length';
+
+export interface ChatCompletion {
+  id: string;
+  object: 'chat.completion';
+  /** Unix seconds. */
+  created: number;
+  model: string;
+  choices: [{
+    index: 0;
+    message: { role: 'assistant'; content: string; refusal: null };
+    logprobs: null;
+    finish_reason: ChatFinishReason;
+  }];
+  usage: ChatCompletionUsage;
+}
+
+export interface ChatCompletionChunk {
+  id: string;
+  object: 'chat.completion.chunk';
+  created: number;
+  model: string;
+  /** One choice; none in the usage chunk of stream_options.include_usage. */
+  choices: Array<{
+    index: 0;
+    /** The first chunk names the role; the last has no content and a finish_reason. */
+    delta: { role?: 'assistant'; content?: string };
+    logprobs: null;
+    finish_reason: ChatFinishReason | null;
+  }>;
+  usage?: ChatCompletionUsage;
+}
+
+export interface ChatCompletions {
+  /** Renders the messages with the model's chat template (the config's chat_template, as `bitt serve`) and answers from the start state (the memory is reset first). */
+  create(params: ChatCompletionParams & { stream: true }): Promise<AsyncGenerator<ChatCompletionChunk, void, undefined>>;
+  create(params: ChatCompletionParams & { stream?: false }): Promise<ChatCompletion>;
+  create(params: ChatCompletionParams): Promise<ChatCompletion | AsyncGenerator<ChatCompletionChunk, void, undefined>>;
+}
+
 export declare class Model {
   private constructor();
   /** {config, params, bitt_version, state_bytes} */
@@ -71,6 +155,8 @@ export declare class Model {
   readonly kernels: string;
   /** Tokens the memory has read since its start state. */
   readonly tokens: number;
+  /** OpenAI-style chat: `await model.chat.completions.create({ messages })`. */
+  readonly chat: { readonly completions: ChatCompletions };
   /** Continues the prompt; every generated token also enters the memory. */
   generate(prompt?: string, options?: GenerateOptions): AsyncGenerator<string, void, undefined>;
   /** Token ids of the text (no special tokens added). */

@@ -1,8 +1,9 @@
 // index.js: the bit-ttt package: loads bitt.wasm (the Bit-TTT C core built
 // with Emscripten, SIMD128 kernels) and wraps its exports (wasm/bitt_wasm.c)
 // as the API of SPEC section 5: loadModel(source) -> Model with generate (an
-// async iterator of text pieces), encode, decode, learn, saveState,
-// loadState, reset, dispose, info. Runs in Node, browsers and Web Workers
+// async iterator of text pieces), chat.completions.create (OpenAI-style,
+// through the chat template of `bitt serve`), encode, decode, learn,
+// saveState, loadState, reset, dispose, info. Runs in Node, browsers and Web Workers
 // (no DOM use); no dependencies.
 
 import { relaxedKernel } from './relaxed.js';
@@ -225,33 +226,104 @@ const NUMERIC_OPTIONS = ['temperature', 'topK', 'topP', 'minP', 'repetitionPenal
 const MAX_STOP_STRINGS = 16;
 const MAX_STOP_BYTES = 256;
 
-function checkNumber(name, v, { integer = false, min = -Infinity } = {}) {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new TypeError(`generate: ${name} must be a finite number (got ${describe(v)})`);
-  if (integer && !Number.isInteger(v)) throw new TypeError(`generate: ${name} must be an integer (got ${v})`);
-  if (v < min) throw new RangeError(`generate: ${name} must be >= ${min} (got ${v})`);
+function checkNumber(what, name, v, { integer = false, min = -Infinity } = {}) {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new TypeError(`${what}: ${name} must be a finite number (got ${describe(v)})`);
+  if (integer && !Number.isInteger(v)) throw new TypeError(`${what}: ${name} must be an integer (got ${v})`);
+  if (v < min) throw new RangeError(`${what}: ${name} must be >= ${min} (got ${v})`);
   return v;
 }
 
 // stop: a string or an array of strings, each 1..256 bytes of UTF-8, at most 16.
-function checkStop(stop) {
+function checkStop(what, stop) {
   const list = typeof stop === 'string' ? [stop] : stop;
-  if (!Array.isArray(list)) throw new TypeError(`generate: stop must be a string or an array of strings (got ${describe(stop)})`);
-  if (list.length > MAX_STOP_STRINGS) throw new RangeError(`generate: at most ${MAX_STOP_STRINGS} stop strings (got ${list.length})`);
+  if (!Array.isArray(list)) throw new TypeError(`${what}: stop must be a string or an array of strings (got ${describe(stop)})`);
+  if (list.length > MAX_STOP_STRINGS) throw new RangeError(`${what}: at most ${MAX_STOP_STRINGS} stop strings (got ${list.length})`);
   return list.map((s, i) => {
-    if (typeof s !== 'string') throw new TypeError(`generate: stop[${i}] must be a string (got ${describe(s)})`);
+    if (typeof s !== 'string') throw new TypeError(`${what}: stop[${i}] must be a string (got ${describe(s)})`);
     const bytes = encoder.encode(s);
-    if (bytes.length < 1 || bytes.length > MAX_STOP_BYTES) throw new RangeError(`generate: stop[${i}] must be 1 to ${MAX_STOP_BYTES} bytes of UTF-8 (got ${bytes.length})`);
+    if (bytes.length < 1 || bytes.length > MAX_STOP_BYTES) throw new RangeError(`${what}: stop[${i}] must be 1 to ${MAX_STOP_BYTES} bytes of UTF-8 (got ${bytes.length})`);
     return bytes;
   });
 }
 
-function seedHalves(seed) {
+function seedHalves(what, seed) {
   let big;
   if (typeof seed === 'bigint') big = seed;
   else if (typeof seed === 'number' && Number.isSafeInteger(seed) && seed >= 0) big = BigInt(seed);
-  else throw new TypeError(`generate: seed must be a non-negative safe integer or a BigInt (got ${typeof seed === 'number' ? seed : describe(seed)})`);
-  if (big < 0n || big >= 1n << 64n) throw new RangeError(`generate: seed must be in [0, 2^64) (got ${big})`);
+  else throw new TypeError(`${what}: seed must be a non-negative safe integer or a BigInt (got ${typeof seed === 'number' ? seed : describe(seed)})`);
+  if (big < 0n || big >= 1n << 64n) throw new RangeError(`${what}: seed must be in [0, 2^64) (got ${big})`);
   return [Number(big & 0xffffffffn), Number(big >> 32n)];
+}
+
+// Checks the merged options o (DEFAULTS' keys) in place: o.stop becomes
+// UTF-8 bytes. name(key) is how messages call an option (chat uses the
+// OpenAI names). Returns the seed halves and the signal.
+function checkOptions(what, o, name = (k) => k) {
+  const num = (k, opts) => checkNumber(what, name(k), o[k], opts);
+  num('maxTokens', { integer: true, min: 0 });
+  num('temperature', { min: 0 });
+  num('topK', { integer: true, min: 0 });
+  num('topP');
+  if (!(o.topP > 0 && o.topP <= 1)) throw new RangeError(`${what}: ${name('topP')} must be in (0, 1] (got ${o.topP})`);
+  num('minP');
+  if (!(o.minP >= 0 && o.minP <= 1)) throw new RangeError(`${what}: ${name('minP')} must be in [0, 1] (got ${o.minP})`);
+  num('repetitionPenalty');
+  if (!(o.repetitionPenalty > 0)) throw new RangeError(`${what}: ${name('repetitionPenalty')} must be > 0 (1 = off; got ${o.repetitionPenalty})`);
+  num('presencePenalty');
+  num('frequencyPenalty');
+  num('penaltyLastN', { integer: true, min: 0 });
+  if (o.topK > 2 ** 31 - 1 || o.penaltyLastN > 2 ** 31 - 1) throw new RangeError(`${what}: ${name('topK')} and ${name('penaltyLastN')} must be below 2^31`);
+  o.stop = checkStop(what, o.stop);
+  const [seedLo, seedHi] = seedHalves(what, o.seed);
+  const signal = o.signal;
+  if (signal !== undefined && (signal === null || typeof signal.aborted !== 'boolean')) {
+    throw new TypeError(`${what}: signal must be an AbortSignal (got ${describe(signal)})`);
+  }
+  return { seedLo, seedHi, signal };
+}
+
+// ---- chat: OpenAI-style parameters onto generate's options ----
+
+const CHAT = 'chat.completions.create';
+// OpenAI name -> generate's option (the names `bitt serve` reads, src/server/request.c)
+const CHAT_OPTIONS = {
+  max_tokens: 'maxTokens', max_completion_tokens: 'maxTokens', temperature: 'temperature', top_p: 'topP',
+  top_k: 'topK', min_p: 'minP', presence_penalty: 'presencePenalty', frequency_penalty: 'frequencyPenalty',
+  repetition_penalty: 'repetitionPenalty', penalty_last_n: 'penaltyLastN', seed: 'seed', stop: 'stop', signal: 'signal',
+};
+const CHAT_NAMES = Object.fromEntries(Object.entries(CHAT_OPTIONS).filter(([k]) => k !== 'max_completion_tokens')
+  .map(([k, v]) => [v, k]));
+// ChatRole of src/server/request.h; developer is a system message, as in the server
+const CHAT_ROLES = { system: 0, developer: 0, user: 1, assistant: 2 };
+const MAX_MESSAGES = 4096;
+
+// [{role, text}] of the messages, checked as the server checks them.
+function chatMessages(messages) {
+  if (messages === undefined) throw new TypeError(`${CHAT}: messages is required`);
+  if (!Array.isArray(messages)) throw new TypeError(`${CHAT}: messages must be an array (got ${describe(messages)})`);
+  if (messages.length === 0) throw new RangeError(`${CHAT}: messages must hold at least one message`);
+  if (messages.length > MAX_MESSAGES) throw new RangeError(`${CHAT}: at most ${MAX_MESSAGES} messages (got ${messages.length})`);
+  return messages.map((m, i) => {
+    if (m === null || typeof m !== 'object' || Array.isArray(m)) throw new TypeError(`${CHAT}: messages[${i}] must be an object (got ${describe(m)})`);
+    if (m.role === 'tool' || m.role === 'function') throw new TypeError(`${CHAT}: messages[${i}]: tool and function messages are not supported`);
+    if (!Object.hasOwn(CHAT_ROLES, m.role)) throw new TypeError(`${CHAT}: messages[${i}].role must be system, developer, user or assistant (got ${typeof m.role === 'string' ? JSON.stringify(m.role) : describe(m.role)})`);
+    let text;
+    if (typeof m.content === 'string') text = m.content;
+    else if (Array.isArray(m.content)) {
+      text = m.content.map((part, k) => {
+        if (part === null || typeof part !== 'object' || part.type !== 'text') throw new TypeError(`${CHAT}: messages[${i}].content[${k}]: only text parts ({type: 'text', text}) are supported`);
+        if (typeof part.text !== 'string') throw new TypeError(`${CHAT}: messages[${i}].content[${k}].text must be a string (got ${describe(part.text)})`);
+        return part.text;
+      }).join('');
+    } else throw new TypeError(`${CHAT}: messages[${i}].content must be a string or an array of text parts (got ${describe(m.content)})`);
+    return { role: CHAT_ROLES[m.role], text };
+  });
+}
+
+let chatIds = 0;
+function chatId() {
+  const rand = Math.floor(Math.random() * 2 ** 32).toString(16).padStart(8, '0');
+  return `chatcmpl-${rand}${(chatIds++).toString(16).padStart(4, '0')}`;
 }
 
 // Lets timers, UI events and abort() calls run during a long generation.
@@ -269,15 +341,16 @@ function yieldToEventLoop() {
 
 const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
-function abortReason(signal) {
+function abortReason(signal, what = 'generate') {
   if (signal.reason !== undefined) return signal.reason;
-  const e = new Error('generate: aborted');
+  const e = new Error(`${what}: aborted`);
   e.name = 'AbortError';
   return e;
 }
 
 const cleanup = typeof FinalizationRegistry === 'function'
-  ? new FinalizationRegistry(({ rt, model, session }) => {
+  ? new FinalizationRegistry(({ rt, model, session, template }) => {
+    if (template) rt.x.bw_chat_template_free(template);
     rt.x.bw_session_free(session);
     rt.x.bw_model_free(model);
   })
@@ -291,14 +364,20 @@ class Model {
   #session;
   #busy = false;
   #token = {};
+  #template; // the chat template (a wasm pointer), or 0 with #templateError
+  #templateError;
 
-  constructor(rt, model, session, info) {
+  constructor(rt, model, session, info, template, templateError) {
     this.#rt = rt;
     this.#model = model;
     this.#session = session;
+    this.#template = template;
+    this.#templateError = templateError;
     /** {config, params, bitt_version, state_bytes} */
     this.info = Object.freeze(info);
-    if (cleanup) cleanup.register(this, { rt, model, session }, this.#token);
+    /** OpenAI-style chat: chat.completions.create({messages, stream, ...}) */
+    this.chat = Object.freeze({ completions: Object.freeze({ create: (params) => this.#chatCreate(params) }) });
+    if (cleanup) cleanup.register(this, { rt, model, session, template }, this.#token);
   }
 
   #live(what) {
@@ -378,61 +457,53 @@ class Model {
     const known = new Set([...Object.keys(DEFAULTS), 'signal']);
     for (const k of Object.keys(options)) if (!known.has(k)) throw new TypeError(`generate: unknown option '${k}'`);
     const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
-    checkNumber('maxTokens', o.maxTokens, { integer: true, min: 0 });
-    checkNumber('temperature', o.temperature, { min: 0 });
-    checkNumber('topK', o.topK, { integer: true, min: 0 });
-    checkNumber('topP', o.topP);
-    if (!(o.topP > 0 && o.topP <= 1)) throw new RangeError(`generate: topP must be in (0, 1] (got ${o.topP})`);
-    checkNumber('minP', o.minP);
-    if (!(o.minP >= 0 && o.minP <= 1)) throw new RangeError(`generate: minP must be in [0, 1] (got ${o.minP})`);
-    checkNumber('repetitionPenalty', o.repetitionPenalty);
-    if (!(o.repetitionPenalty > 0)) throw new RangeError(`generate: repetitionPenalty must be > 0 (1 = off; got ${o.repetitionPenalty})`);
-    checkNumber('presencePenalty', o.presencePenalty);
-    checkNumber('frequencyPenalty', o.frequencyPenalty);
-    checkNumber('penaltyLastN', o.penaltyLastN, { integer: true, min: 0 });
-    if (o.topK > 2 ** 31 - 1 || o.penaltyLastN > 2 ** 31 - 1) throw new RangeError('generate: topK and penaltyLastN must be below 2^31');
-    o.stop = checkStop(o.stop);
-    const [seedLo, seedHi] = seedHalves(o.seed);
-    const signal = o.signal;
-    if (signal !== undefined && (signal === null || typeof signal.aborted !== 'boolean')) {
-      throw new TypeError(`generate: signal must be an AbortSignal (got ${describe(signal)})`);
-    }
-    return this.#run(prompt, o, seedLo, seedHi, signal);
+    const { seedLo, seedHi, signal } = checkOptions('generate', o);
+    return this.#run('generate', prompt, o, seedLo, seedHi, signal, null);
   }
 
-  async *#run(prompt, o, seedLo, seedHi, signal) {
+  // The steps of a generation. chat (chat.completions.create): null, or
+  // {report}: the memory starts from the start state (as `bitt serve` for a
+  // request without a conversation id), the template's stop strings follow
+  // o.stop, and report gets promptTokens, completionTokens, finishReason.
+  async *#run(what, prompt, o, seedLo, seedHi, signal, chat) {
     const rt = this.#rt;
-    this.#idle('generate'); // again: another iterator may have started meanwhile
+    this.#idle(what); // again: another iterator may have started meanwhile
     this.#busy = true;
     let gen = 0;
     try {
-      if (signal && signal.aborted) throw abortReason(signal);
+      if (signal && signal.aborted) throw abortReason(signal, what);
+      if (chat) {
+        if (!this.#template) throw new Error(`${what}: ${this.#templateError}`);
+        rt.x.bw_session_reset(this.#session);
+      }
       const opts = rt.x.bw_gen_options_new();
-      if (!opts) throw new Error(`generate: ${rt.lastError()}`);
+      if (!opts) throw new Error(`${what}: ${rt.lastError()}`);
       try {
         NUMERIC_OPTIONS.forEach((name, which) => {
-          if (!rt.x.bw_gen_options_set(opts, which, o[name])) throw new Error(`generate: ${rt.lastError()}`);
+          if (!rt.x.bw_gen_options_set(opts, which, o[name])) throw new Error(`${what}: ${rt.lastError()}`);
         });
         for (const bytes of o.stop) {
-          const sp = rt.copyIn(bytes, 'generate');
+          const sp = rt.copyIn(bytes, what);
           try {
-            if (!rt.x.bw_gen_options_stop(opts, sp, bytes.length)) throw new Error(`generate: ${rt.lastError()}`);
+            if (!rt.x.bw_gen_options_stop(opts, sp, bytes.length)) throw new Error(`${what}: ${rt.lastError()}`);
           } finally {
             rt.x.bw_free(sp);
           }
         }
-        gen = rt.withText(prompt, 'generate', (p, len) => rt.x.bw_gen_begin(
+        if (chat && !rt.x.bw_gen_options_chat_stops(opts, this.#template)) throw new Error(`${what}: ${rt.lastError()}`);
+        gen = rt.withText(prompt, what, (p, len) => rt.x.bw_gen_begin(
           this.#session, this.#model, p, len, o.maxTokens, opts, seedLo, seedHi));
       } finally {
         rt.x.bw_gen_options_free(opts);
       }
-      if (!gen) throw new Error(`generate: ${rt.lastError()}`);
+      if (!gen) throw new Error(`${what}: ${rt.lastError()}`);
+      if (chat) chat.report.promptTokens = rt.x.bw_session_tokens(this.#session);
       let last = now();
       for (;;) {
-        if (signal && signal.aborted) throw abortReason(signal);
-        if (!this.#model) throw new Error('generate: the model has been disposed');
+        if (signal && signal.aborted) throw abortReason(signal, what);
+        if (!this.#model) throw new Error(`${what}: the model has been disposed`);
         const rc = rt.x.bw_gen_next(gen);
-        if (rc < 0) throw new Error(`generate: ${rt.lastError()}`);
+        if (rc < 0) throw new Error(`${what}: ${rt.lastError()}`);
         if (rc === 0) break;
         const len = rt.x.bw_gen_piece_len(gen);
         if (len > 0) {
@@ -444,9 +515,100 @@ class Model {
           last = now();
         }
       }
+      if (chat) {
+        chat.report.completionTokens = rt.x.bw_gen_tokens(gen);
+        chat.report.finishReason = rt.x.bw_gen_finish_reason(gen) === 3 ? 'length' : 'stop'; // 3: maxTokens
+      }
     } finally {
       if (gen) rt.x.bw_gen_free(gen);
       this.#busy = false;
+    }
+  }
+
+  // chat.completions.create: checks everything before anything runs, so a
+  // bad request or an aborted signal rejects the promise itself.
+  async #chatCreate(params) {
+    this.#idle(CHAT);
+    if (params === null || typeof params !== 'object') throw new TypeError(`${CHAT}: expected an object of parameters (got ${describe(params)})`);
+    const o = { ...DEFAULTS };
+    let stream = false;
+    let includeUsage = false;
+    let modelName = 'bit-ttt';
+    for (const [k, v] of Object.entries(params)) {
+      if (v === undefined) continue;
+      if (Object.hasOwn(CHAT_OPTIONS, k)) o[CHAT_OPTIONS[k]] = v;
+      else if (k === 'stream') {
+        if (typeof v !== 'boolean') throw new TypeError(`${CHAT}: stream must be a boolean (got ${describe(v)})`);
+        stream = v;
+      } else if (k === 'stream_options') {
+        if (v === null || typeof v !== 'object') throw new TypeError(`${CHAT}: stream_options must be an object (got ${describe(v)})`);
+        for (const key of Object.keys(v)) if (key !== 'include_usage') throw new TypeError(`${CHAT}: unknown stream_options key '${key}'`);
+        if (v.include_usage !== undefined && typeof v.include_usage !== 'boolean') throw new TypeError(`${CHAT}: stream_options.include_usage must be a boolean`);
+        includeUsage = !!v.include_usage;
+      } else if (k === 'model') {
+        if (typeof v !== 'string') throw new TypeError(`${CHAT}: model must be a string (got ${describe(v)})`);
+        modelName = v; // only named in the answer: this object is the model
+      } else if (k !== 'messages') throw new TypeError(`${CHAT}: unknown parameter '${k}'`);
+    }
+    if (params.stream_options !== undefined && !stream) throw new TypeError(`${CHAT}: stream_options needs stream: true`);
+    const msgs = chatMessages(params.messages);
+    const { seedLo, seedHi, signal } = checkOptions(CHAT, o, (k) => CHAT_NAMES[k] || k);
+    if (signal && signal.aborted) throw abortReason(signal, CHAT);
+    const prompt = this.#renderChat(msgs);
+    const report = {};
+    const steps = this.#run(CHAT, prompt, o, seedLo, seedHi, signal, { report });
+    const id = chatId();
+    const created = Math.floor(Date.now() / 1000);
+    const usage = () => ({ prompt_tokens: report.promptTokens, completion_tokens: report.completionTokens,
+      total_tokens: report.promptTokens + report.completionTokens });
+    if (!stream) {
+      let content = '';
+      for await (const piece of steps) content += piece;
+      return {
+        id, object: 'chat.completion', created, model: modelName,
+        choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null,
+          finish_reason: report.finishReason }],
+        usage: usage(),
+      };
+    }
+    const chunk = (delta, finishReason) => ({ id, object: 'chat.completion.chunk', created, model: modelName,
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }] });
+    return (async function* chunks() {
+      let first = true;
+      for await (const piece of steps) {
+        yield chunk(first ? { role: 'assistant', content: piece } : { content: piece }, null);
+        first = false;
+      }
+      yield chunk(first ? { role: 'assistant', content: '' } : {}, report.finishReason);
+      if (includeUsage) yield { id, object: 'chat.completion.chunk', created, model: modelName, choices: [], usage: usage() };
+    })();
+  }
+
+  // The text the model reads for the messages: the server's template code in the wasm (bw_chat_render).
+  #renderChat(msgs) {
+    const rt = this.#rt;
+    if (!this.#template) throw new Error(`${CHAT}: ${this.#templateError}`);
+    const texts = msgs.map((m) => encoder.encode(m.text));
+    const total = texts.reduce((n, b) => n + b.length, 0);
+    const table = rt.x.bw_malloc(12 * msgs.length);
+    const data = rt.x.bw_malloc(total);
+    try {
+      if (!table || !data) throw new Error(`${CHAT}: the messages do not fit in WebAssembly memory (out of memory)`);
+      const dv = new DataView(rt.memory.buffer);
+      let at = data;
+      texts.forEach((b, i) => {
+        rt.u8().set(b, at);
+        dv.setUint32(table + 12 * i, msgs[i].role, true);
+        dv.setUint32(table + 12 * i + 4, at, true);
+        dv.setUint32(table + 12 * i + 8, b.length, true);
+        at += b.length;
+      });
+      const [p, len] = rt.withOut(CHAT, (out) => rt.x.bw_chat_render(this.#template, table, msgs.length, out));
+      if (!p) throw new Error(`${CHAT}: ${rt.lastError()}`);
+      return decoder.decode(rt.takeBytes(p, len));
+    } finally {
+      if (table) rt.x.bw_free(table);
+      if (data) rt.x.bw_free(data);
     }
   }
 
@@ -496,6 +658,9 @@ class Model {
   dispose() {
     if (!this.#model) return;
     if (cleanup) cleanup.unregister(this.#token);
+    if (this.#template) this.#rt.x.bw_chat_template_free(this.#template);
+    this.#template = 0;
+    this.#templateError = 'the model has been disposed';
     this.#rt.x.bw_session_free(this.#session);
     this.#rt.x.bw_model_free(this.#model);
     this.#model = 0;
@@ -524,32 +689,33 @@ export async function loadModel(source, options = {}) {
   const rt = await runtimeFor(options.wasm, relaxed);
   const p = rt.copyIn(bytes, 'loadModel: the model file');
   let model;
+  let template = 0;
+  let templateError = '';
   try {
     model = rt.x.bw_model_load(p, bytes.length);
+    if (!model) throw new Error(`loadModel: ${rt.lastError()}`);
+    // the chat template of the header (a malformed one fails only chat, as it would fail `bitt serve`)
+    template = rt.x.bw_chat_template_new(p, bytes.length);
+    if (!template) templateError = rt.lastError();
   } finally {
     rt.x.bw_free(p);
   }
-  if (!model) throw new Error(`loadModel: ${rt.lastError()}`);
-  if (lmHead !== undefined && !rt.x.bw_model_set_lm_head_int8(model, lmHead === 'int8' ? 1 : 0)) {
-    const msg = rt.lastError();
+  const fail = (msg) => {
+    if (template) rt.x.bw_chat_template_free(template);
     rt.x.bw_model_free(model);
     throw new Error(`loadModel: ${msg}`);
-  }
+  };
+  if (lmHead !== undefined && !rt.x.bw_model_set_lm_head_int8(model, lmHead === 'int8' ? 1 : 0)) fail(rt.lastError());
   const session = rt.x.bw_session_new(model);
-  if (!session) {
-    const msg = rt.lastError();
-    rt.x.bw_model_free(model);
-    throw new Error(`loadModel: ${msg}`);
-  }
+  if (!session) fail(rt.lastError());
   const ip = rt.x.bw_model_info(model);
   if (!ip) {
     rt.x.bw_session_free(session);
-    rt.x.bw_model_free(model);
-    throw new Error(`loadModel: ${rt.lastError()}`);
+    fail(rt.lastError());
   }
   const info = JSON.parse(rt.cString(ip));
   rt.x.bw_free(ip);
-  return new Model(rt, model, session, info);
+  return new Model(rt, model, session, info, template, templateError);
 }
 
 export { Model };
