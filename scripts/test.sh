@@ -5,8 +5,10 @@
 # under ctest; `bitt serve` against the official openai
 # client and under load (node --test tests/server); the WebAssembly build (emcc, SIMD128,
 # bitt.wasm into npm/) with its C tests under node and the Node harness of
-# the npm package against the native CLI (node --test tests/js); then the
-# same C suite built with clang, AddressSanitizer and UBSan.
+# the npm package against the native CLI (node --test tests/js); the web
+# demo in headless Chromium (tests/browser); the package as packed by npm:
+# its types under tsc and a Vite build of it in Chromium (tests/bundle); then
+# the same C suite built with clang, AddressSanitizer and UBSan.
 # Usage: bash scripts/test.sh [--no-asan]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +41,9 @@ node --test tests/js
 echo "== web demo in headless Chromium (node --test tests/browser) =="
 [ -d tests/browser/node_modules/playwright-core ] || (cd tests/browser && npm ci --no-audit --no-fund)
 node --test tests/browser
+echo "== the packed package: tsc over tests/types/usage.ts, a Vite build in headless Chromium (node --test tests/bundle) =="
+[ -d tests/bundle/node_modules/vite ] || (cd tests/bundle && npm ci --no-audit --no-fund)
+node --test tests/bundle
 
 if [ "$run_asan" = 1 ]; then
   echo "== AddressSanitizer + UBSan build =="
