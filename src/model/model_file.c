@@ -207,6 +207,11 @@ Model *model_load_bitt_memory(const uint8_t *buf, size_t len, const char *source
     return m;
 }
 
+Model *model_from_checkpoint_parts(const JsonValue *config, const char *config_source, Tokenizer *tok,
+                                   const SafeTensors *st, int keep_latent, BittError *err) {
+    return model_build(config, config_source, tok, st, 0, keep_latent, err);
+}
+
 static char *join_path(const char *dir, const char *name) {
     size_t n = strlen(dir) + strlen(name) + 2;
     char *p = malloc(n);
@@ -226,7 +231,7 @@ static Model *load_checkpoint_dir(const char *dir, int keep_latent, BittError *e
         bitt_fail(err, "out of memory");
     } else if ((doc = json_parse_file(cfg_path, err)) != NULL && (tok = tokenizer_load_file(tok_path, err)) != NULL &&
                safetensors_load_file(st_path, &st, err) == 0) {
-        m = model_build(json_doc_root(doc), cfg_path, tok, &st, 0, keep_latent, err);
+        m = model_from_checkpoint_parts(json_doc_root(doc), cfg_path, tok, &st, keep_latent, err);
         tok = NULL;
         safetensors_free(&st);
     }
