@@ -295,7 +295,15 @@ static int add_tensors(const Model *m, int version, StWriter *w, BittError *err)
         } else if (p->spec.kind == PARAM_EMBED && version == 2) {
             uint16_t *half = malloc(n * sizeof(uint16_t) + 1);
             if (!half) return bitt_fail(err, "out of memory");
-            for (size_t j = 0; j < n; j++) half[j] = f32_to_f16(p->f32[j]);
+            for (size_t j = 0; j < n; j++) {
+                half[j] = f32_to_f16(p->f32[j]);
+                if ((half[j] & 0x7c00) == 0x7c00) { /* finite in float32, infinite in f16: readers refuse it */
+                    free(half);
+                    return bitt_fail(err, "tensor '%s' element %zu is %g, outside float16's range (|x| < 65520): "
+                                     "this model cannot be written as .bitt v2 (--packed); write v1", p->spec.name, j,
+                                     (double)p->f32[j]);
+                }
+            }
             if (st_writer_add_owned(w, p->spec.name, ST_F16, p->spec.ndim, p->spec.shape, half, err) != 0) return -1;
         } else if (st_writer_add(w, p->spec.name, ST_F32, p->spec.ndim, p->spec.shape, p->f32, err) != 0) {
             return -1;
