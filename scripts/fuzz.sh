@@ -14,6 +14,7 @@
 #   --minutes M   a campaign of M minutes in all, split evenly over the harnesses
 #   --only LIST   only these harnesses (names as in tests/fuzz, e.g. fuzz_json)
 #   --summary F   where to write the summary (default build-fuzz/fuzz-summary.md)
+#   --probe       only check that clang can build a fuzzer (exit 0, or 77 and the SKIP line)
 # Exits 77 after one line when clang's fuzzer runtime is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +22,7 @@ seconds=20
 minutes=
 only=
 build=1
+probe_only=0
 summary=build-fuzz/fuzz-summary.md
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -28,8 +30,9 @@ while [ $# -gt 0 ]; do
     --minutes) minutes=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
     --no-build) build=0; shift ;;
+    --probe) probe_only=1; shift ;;
     --summary) summary=$2; shift 2 ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "fuzz.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -42,6 +45,7 @@ if ! command -v clang >/dev/null || ! clang -fsanitize=fuzzer,address,undefined 
   echo "SKIP: fuzz: clang's libFuzzer runtime is missing (apt-get install clang libclang-rt-14-dev)"
   exit 77
 fi
+[ "$probe_only" = 1 ] && exit 0
 
 harnesses=(fuzz_json fuzz_safetensors fuzz_bitt fuzz_checkpoint fuzz_tokenizer_json fuzz_tokenizer_codec
            fuzz_state fuzz_token_file fuzz_server_request fuzz_chat_template)
