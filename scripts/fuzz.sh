@@ -48,7 +48,7 @@ fi
 [ "$probe_only" = 1 ] && exit 0
 
 harnesses=(fuzz_json fuzz_safetensors fuzz_bitt fuzz_checkpoint fuzz_tokenizer_json fuzz_tokenizer_codec
-           fuzz_state fuzz_token_file fuzz_server_request fuzz_chat_template)
+           fuzz_state fuzz_token_file fuzz_server_request fuzz_chat_template fuzz_cli_args)
 if [ -n "$only" ]; then IFS=, read -r -a harnesses <<<"$only"; fi
 if [ -n "$minutes" ]; then seconds=$(( minutes * 60 / ${#harnesses[@]} )); [ "$seconds" -ge 1 ] || seconds=1; fi
 
@@ -60,6 +60,7 @@ dict_of() {
     fuzz_tokenizer_json|fuzz_tokenizer_codec) echo tokenizer ;;
     fuzz_token_file) echo token_file ;;
     fuzz_server_request|fuzz_chat_template) echo server ;;
+    fuzz_cli_args) echo cli ;;
   esac
 }
 

@@ -18,7 +18,7 @@ cd "$work"
 export ASAN_OPTIONS=detect_leaks=0
 q() { "$@" >/dev/null 2>&1 || { echo "make_seeds.sh: failed: $*" >&2; "$@" >&2 || true; exit 1; }; }
 for h in fuzz_json fuzz_safetensors fuzz_bitt fuzz_checkpoint fuzz_tokenizer_json fuzz_tokenizer_codec \
-         fuzz_state fuzz_token_file fuzz_server_request fuzz_chat_template; do mkdir -p "$out/$h"; done
+         fuzz_state fuzz_token_file fuzz_server_request fuzz_chat_template fuzz_cli_args; do mkdir -p "$out/$h"; done
 
 # u32 little-endian length of $1, then $1, then $2: the two-part input of
 # fuzz_checkpoint and fuzz_token_file (fuzz_util.h, fuzz_split)
@@ -86,6 +86,12 @@ printf '%s' '{"system": "{content}\n\n", "user": "User: {content}\n", "assistant
 printf '%s' '{"user": "<u>{content}</u>", "assistant": "<a>{content}</a>"}' >$c/short
 cp $c/full "$out/fuzz_json/template.json"
 cp $s/chat "$out/fuzz_json/request.json"
+
+# command lines (NUL between arguments), as the bitt subcommands take them
+a=$out/fuzz_cli_args
+printf -- '--out\x00m.bitt\x00--max-tokens\x00100\x00--temp\x00000.8\x00--seed\x000042\x00--packed\x00in.bitt' >$a/flags
+printf -- '--out=x\x00--temp=1e-3\x00a\x00b\x00--\x00--name' >$a/equals
+printf -- '--help' >$a/help
 
 rm -rf "$work"
 echo "make_seeds.sh: $(find "$out" -type f | wc -l) seeds in $out"
