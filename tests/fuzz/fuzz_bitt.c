@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     Model *m = model_load_bitt_memory(buf, size, "fuzz.bitt", (int)(size & 1), &err);
     free(buf); /* the model must not point into the buffer (model_file.h) */
     if (!m) {
-        FUZZ_CHECK_ERROR(err);
+        FUZZ_CHECK_NAMES(err, "fuzz.bitt");
         return 0;
     }
     bitt_model bm = {m};

@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int rc = chat_template_parse(json, size, "config.json chat_template", &t, &err);
     free(json);
     if (rc != 0) {
-        FUZZ_CHECK_ERROR(err);
+        FUZZ_CHECK_NAMES(err, "chat_template");
         return 0;
     }
     static const char *const texts[] = {"You are kind.", "Hello {content} there", "", "Once upon a time"};

@@ -9,7 +9,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     BittError err = {0};
     JsonDoc *doc = json_parse((const char *)data, size, "fuzz.json", &err);
     if (!doc) {
-        FUZZ_CHECK_ERROR(err);
+        FUZZ_CHECK_NAMES(err, "fuzz.json");
         return 0;
     }
     const JsonValue *root = json_doc_root(doc);

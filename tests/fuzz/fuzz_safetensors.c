@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!buf) return 0;
     memcpy(buf, data, size);
     if (safetensors_parse(buf, size, "fuzz.safetensors", &st, &err) != 0) {
-        FUZZ_CHECK_ERROR(err);
+        FUZZ_CHECK_NAMES(err, "fuzz.safetensors");
         free(buf);
         return 0;
     }

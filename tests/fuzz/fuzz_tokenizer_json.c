@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     Tokenizer *tok = tokenizer_from_json(json_doc_root(doc), "tokenizer.json", &err);
     json_doc_free(doc);
     if (!tok) {
-        FUZZ_CHECK_ERROR(err);
+        FUZZ_CHECK_NAMES(err, "tokenizer.json");
         return 0;
     }
     const int vocab = tokenizer_vocab_size(tok);

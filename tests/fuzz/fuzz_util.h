@@ -32,6 +32,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 /* An error must say something (SPEC 4: the error names what is wrong). */
 #define FUZZ_CHECK_ERROR(err) FUZZ_CHECK((err).message[0] != '\0', "an error with an empty message")
+/* ... and the file it is about: its message holds the source name given. */
+#define FUZZ_CHECK_NAMES(err, name)                                                                   \
+    do {                                                                                             \
+        FUZZ_CHECK_ERROR(err);                                                                       \
+        FUZZ_CHECK(strstr((err).message, (name)) != NULL, "the error does not name %s: %s", (name),   \
+                   (err).message);                                                                   \
+    } while (0)
 
 /* Two inputs in one: a u32 little-endian length n, n bytes of the first part,
  * the rest is the second part. A too short input gives an empty first part
