@@ -48,13 +48,13 @@ fi
 [ "$probe_only" = 1 ] && exit 0
 
 harnesses=(fuzz_json fuzz_safetensors fuzz_bitt fuzz_checkpoint fuzz_tokenizer_json fuzz_tokenizer_codec
-           fuzz_state fuzz_token_file fuzz_server_request fuzz_chat_template fuzz_cli_args)
+           fuzz_state fuzz_token_file fuzz_server_request fuzz_chat_template fuzz_cli_args fuzz_recall_key)
 if [ -n "$only" ]; then IFS=, read -r -a harnesses <<<"$only"; fi
 if [ -n "$minutes" ]; then seconds=$(( minutes * 60 / ${#harnesses[@]} )); [ "$seconds" -ge 1 ] || seconds=1; fi
 
 dict_of() {
   case "$1" in
-    fuzz_json) echo json ;;
+    fuzz_json|fuzz_recall_key) echo json ;;
     fuzz_safetensors|fuzz_state) echo safetensors ;;
     fuzz_bitt|fuzz_checkpoint) echo model ;;
     fuzz_tokenizer_json|fuzz_tokenizer_codec) echo tokenizer ;;

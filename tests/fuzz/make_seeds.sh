@@ -18,7 +18,7 @@ cd "$work"
 export ASAN_OPTIONS=detect_leaks=0
 q() { "$@" >/dev/null 2>&1 || { echo "make_seeds.sh: failed: $*" >&2; "$@" >&2 || true; exit 1; }; }
 for h in fuzz_json fuzz_safetensors fuzz_bitt fuzz_checkpoint fuzz_tokenizer_json fuzz_tokenizer_codec \
-         fuzz_state fuzz_token_file fuzz_server_request fuzz_chat_template fuzz_cli_args; do mkdir -p "$out/$h"; done
+         fuzz_state fuzz_token_file fuzz_server_request fuzz_chat_template fuzz_cli_args fuzz_recall_key; do mkdir -p "$out/$h"; done
 
 # u32 little-endian length of $1, then $1, then $2: the two-part input of
 # fuzz_checkpoint and fuzz_token_file (fuzz_util.h, fuzz_split)
@@ -73,6 +73,11 @@ cp run/checkpoint/optimizer.safetensors "$out/fuzz_safetensors/optimizer.safeten
 cp run/checkpoint/state.json "$out/fuzz_json/state.json"
 cp run/checkpoint/config.json "$out/fuzz_json/config_trained.json"
 cp small.bin.json "$out/fuzz_json/sidecar.json"
+
+# the recall task's answer key, for a text of at most fuzz_recall_key's TEXT_LEN bytes
+q "$bitt" corpus --task recall --tokenizer tok.json --out rec.txt --gaps 0,8 --docs 2 --facts 2 --seed 1
+if [ "$(stat -c %s rec.txt)" -le 5000 ]; then cp rec.txt.json "$out/fuzz_recall_key/key.json"; fi
+printf '%s' '{"format": "bitt-recall", "tokenizer_fingerprint": "0123456789abcdef", "facts": 2, "documents": [{"start": 0, "end": 100, "gap": 8, "answers": [[10, 12], [40, 45]]}]}' >"$out/fuzz_recall_key/hand.json"
 
 # server request bodies (docs/SERVER.md) and chat templates (chat_template.h)
 s=$out/fuzz_server_request
