@@ -48,7 +48,7 @@ fi
 [ "$probe_only" = 1 ] && exit 0
 
 harnesses=(fuzz_json fuzz_safetensors fuzz_bitt fuzz_checkpoint fuzz_tokenizer_json fuzz_tokenizer_codec
-           fuzz_state fuzz_token_file fuzz_server_request fuzz_chat_template fuzz_cli_args fuzz_recall_key)
+           fuzz_state fuzz_token_file fuzz_server_request fuzz_chat_template fuzz_cli_args fuzz_recall_key fuzz_bpe_train)
 if [ -n "$only" ]; then IFS=, read -r -a harnesses <<<"$only"; fi
 if [ -n "$minutes" ]; then seconds=$(( minutes * 60 / ${#harnesses[@]} )); [ "$seconds" -ge 1 ] || seconds=1; fi
 
@@ -57,7 +57,7 @@ dict_of() {
     fuzz_json|fuzz_recall_key) echo json ;;
     fuzz_safetensors|fuzz_state) echo safetensors ;;
     fuzz_bitt|fuzz_checkpoint) echo model ;;
-    fuzz_tokenizer_json|fuzz_tokenizer_codec) echo tokenizer ;;
+    fuzz_tokenizer_json|fuzz_tokenizer_codec|fuzz_bpe_train) echo tokenizer ;;
     fuzz_token_file) echo token_file ;;
     fuzz_server_request|fuzz_chat_template) echo server ;;
     fuzz_cli_args) echo cli ;;

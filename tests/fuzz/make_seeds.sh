@@ -18,7 +18,7 @@ cd "$work"
 export ASAN_OPTIONS=detect_leaks=0
 q() { "$@" >/dev/null 2>&1 || { echo "make_seeds.sh: failed: $*" >&2; "$@" >&2 || true; exit 1; }; }
 for h in fuzz_json fuzz_safetensors fuzz_bitt fuzz_checkpoint fuzz_tokenizer_json fuzz_tokenizer_codec \
-         fuzz_state fuzz_token_file fuzz_server_request fuzz_chat_template fuzz_cli_args fuzz_recall_key; do mkdir -p "$out/$h"; done
+         fuzz_state fuzz_token_file fuzz_server_request fuzz_chat_template fuzz_cli_args fuzz_recall_key fuzz_bpe_train; do mkdir -p "$out/$h"; done
 
 # u32 little-endian length of $1, then $1, then $2: the two-part input of
 # fuzz_checkpoint and fuzz_token_file (fuzz_util.h, fuzz_split)
@@ -38,6 +38,8 @@ q "$bitt" prepare --tokenizer tok.json --input stories.txt --out train.bin
 cp tok.json "$out/fuzz_tokenizer_json/trained.json"
 pack small.bin.json small.bin "$out/fuzz_token_file/small"
 head -c 600 stories.txt >"$out/fuzz_tokenizer_codec/story"
+head -c 4000 stories.txt >"$out/fuzz_bpe_train/stories"
+cp "$out/fuzz_tokenizer_codec/story" "$out/fuzz_bpe_train/story"
 printf 'caf\xc3\xa9 na\xc3\xafve \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80 </s><s> \xff\xc0\x80 \t\r\n  x' >"$out/fuzz_tokenizer_codec/utf8"
 
 # small models of each variant: the ones fuzz_state's models are (fuzz_util.h);
