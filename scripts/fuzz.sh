@@ -18,6 +18,7 @@
 # Exits 77 after one line when clang's fuzzer runtime is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+args="$*"
 seconds=20
 minutes=
 only=
@@ -74,7 +75,7 @@ mkdir -p "$(dirname "$summary")"
 {
   echo "# Fuzz runs: ${seconds} s per harness"
   echo
-  echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -m), $(nproc) cores, $(clang --version | head -1); command: scripts/fuzz.sh --seconds $seconds"
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -m), $(nproc) cores, $(clang --version | head -1); command: scripts/fuzz.sh ${args}"
   echo
   echo "| harness | seconds | executions | exec/s | cov | ft | corpus | new units | peak RSS MB | result |"
   echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
