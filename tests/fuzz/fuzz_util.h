@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "api/bitt.h"
+#include "formats/json.h"
 #include "model/model_file.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
@@ -83,7 +84,7 @@ static inline int fuzz_small_model_bitt(TttVariant variant, int forget_gate, uin
 }
 
 /* A model that loaded is whole (SPEC 4): it runs a few tokens and samples
- * one, and writes itself as .bitt v2 (what `bitt convert --packed` does)
+ * one, describes itself in JSON (bitt inspect --json), and writes itself as .bitt v2 (what `bitt convert --packed` does)
  * and v1, which load again. */
 static inline void fuzz_use_model(bitt_model *bm, const Model *m) {
     BittError err = {0};
@@ -91,7 +92,11 @@ static inline void fuzz_use_model(bitt_model *bm, const Model *m) {
     const int32_t ids[3] = {0, 1, 2};
     int32_t next;
     bitt_sampling p = bitt_sampling_default();
-    char *info = bitt_model_info_json(bm);
+    char *info = bitt_model_info_json(bm); /* what bitt inspect --json prints: JSON */
+    FUZZ_CHECK(info, "a loaded model has no info JSON");
+    JsonDoc *d = json_parse(info, strlen(info), "model info", &err);
+    FUZZ_CHECK(d, "the model's info is not JSON: %s", err.message);
+    json_doc_free(d);
     free(info);
     FUZZ_CHECK(bitt_session_new(bm, &s, &err) == 0, "a loaded model gives no session: %s", err.message);
     FUZZ_CHECK(bitt_session_feed(s, ids, 3, &err) == 0, "a loaded model cannot read 3 tokens: %s", err.message);
