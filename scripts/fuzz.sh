@@ -95,10 +95,12 @@ for h in "${harnesses[@]}"; do
   echo "== fuzz: $h, ${seconds} s"
   t0=$(date +%s)
   set +e
-  # -timeout: an input that takes 10 s is a hang; -rss_limit_mb / malloc limit:
-  # an allocation of 2 GB is a size not checked against the file (SPEC 4)
+  # -timeout: an input that takes 10 s is a hang; -malloc_limit_mb: one allocation
+  # of 512 MB from an input of at most 256 KB is a size not checked against the
+  # file (SPEC 4; the largest any harness makes is a tokenizer's id table, about
+  # 50 MB for an id near its 10-million limit: docs/RELIABILITY.md)
   timeout $(( seconds + 120 )) "$bin" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 \
-    -rss_limit_mb=2048 -max_len=262144 -dict="tests/fuzz/dicts/$(dict_of "$h").dict" \
+    -rss_limit_mb=2048 -malloc_limit_mb=512 -max_len=262144 -dict="tests/fuzz/dicts/$(dict_of "$h").dict" \
     -artifact_prefix="$art/" "${inputs[@]}" >"$log" 2>&1
   rc=$?
   set -e
