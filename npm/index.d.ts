@@ -57,7 +57,7 @@ export interface GenerateOptions {
 export interface LoadOptions {
   /** Where bitt.wasm is, if not next to index.js: URL, path (Node), bytes or a compiled module. */
   wasm?: string | URL | ArrayBuffer | Uint8Array | WebAssembly.Module;
-  /** 'f32' (default) or 'int8': logits through int8 rows with per-row scales, a quarter of the bytes per token (as `bitt generate --lm-head int8`). */
+  /** 'f32' or 'int8': logits through int8 rows with per-row scales, a quarter of the bytes per token (as `bitt generate --lm-head int8`). Default: the file's form (int8 for a .bitt v2 with I8 embeddings, else 'f32'). */
   lmHead?: 'f32' | 'int8';
   /** true (default): prefill through the relaxed-SIMD kernel where the engine has relaxed SIMD (Chrome 114+, Node 22+; `model.kernels` is then 'wasm128+relaxed'), the same numbers bit for bit; false: SIMD128 kernels only. */
   relaxedSimd?: boolean;

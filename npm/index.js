@@ -507,17 +507,19 @@ class Model {
  * Loads a .bitt model (v1 or v2) from a URL string, a file path (Node), an
  * ArrayBuffer or a Uint8Array. options.wasm: where bitt.wasm is, if not next
  * to this file (URL, path, bytes or a compiled WebAssembly.Module).
- * options.lmHead: 'f32' (default) or 'int8' (logits through int8 rows: a
- * quarter of the bytes per token, as `bitt generate --lm-head int8`).
+ * options.lmHead: 'f32' or 'int8' (logits through int8 rows: a quarter of
+ * the bytes per token, as `bitt generate --lm-head int8`); default: the
+ * file's form (int8 for a .bitt v2 with I8 embeddings, else f32); 'f32' on
+ * such a file dequantises lm_head (a float copy), as `--lm-head f32`.
  */
 export async function loadModel(source, options = {}) {
   if (options === null || typeof options !== 'object') throw new TypeError(`loadModel: options must be an object (got ${describe(options)})`);
   for (const k of Object.keys(options))
     if (k !== 'wasm' && k !== 'lmHead' && k !== 'relaxedSimd') throw new TypeError(`loadModel: unknown option '${k}'`);
-  const lmHead = options.lmHead ?? 'f32';
+  const lmHead = options.lmHead; // undefined: the file's form
   const relaxed = options.relaxedSimd ?? true;
   if (typeof relaxed !== 'boolean') throw new TypeError(`loadModel: relaxedSimd must be a boolean (got ${describe(relaxed)})`);
-  if (lmHead !== 'f32' && lmHead !== 'int8') throw new TypeError(`loadModel: lmHead must be 'f32' or 'int8' (got ${describe(lmHead)})`);
+  if (lmHead !== undefined && lmHead !== 'f32' && lmHead !== 'int8') throw new TypeError(`loadModel: lmHead must be 'f32' or 'int8' (got ${describe(lmHead)})`);
   const bytes = await readSource(source, 'loadModel');
   const rt = await runtimeFor(options.wasm, relaxed);
   const p = rt.copyIn(bytes, 'loadModel: the model file');
@@ -528,7 +530,7 @@ export async function loadModel(source, options = {}) {
     rt.x.bw_free(p);
   }
   if (!model) throw new Error(`loadModel: ${rt.lastError()}`);
-  if (lmHead === 'int8' && !rt.x.bw_model_set_lm_head_int8(model, 1)) {
+  if (lmHead !== undefined && !rt.x.bw_model_set_lm_head_int8(model, lmHead === 'int8' ? 1 : 0)) {
     const msg = rt.lastError();
     rt.x.bw_model_free(model);
     throw new Error(`loadModel: ${msg}`);

@@ -28,12 +28,12 @@ for round in $(seq 1 "$rounds"); do
   echo "round $round of $rounds" >&2
   for t in 1 2; do
     bench "packed best, int8 lm_head, ${t}T" --threads $t --lm-head int8 --contexts none
-    bench "packed best, f32 lm_head, ${t}T" --threads $t --contexts none
+    bench "packed best, f32 lm_head, ${t}T" --threads $t --lm-head f32 --contexts none
     bench "packed avx2 (maddubs), int8 lm_head, ${t}T" --threads $t --kernels avx2 --lm-head int8 --contexts none
-    bench "dense float32 baseline, ${t}T" --threads $t --dense-f32 --contexts none
+    bench "dense float32 baseline, ${t}T" --threads $t --dense-f32 --lm-head f32 --contexts none
   done
   bench "scalar reference, int8 lm_head, 1T" --threads 1 --kernels scalar --lm-head int8 --contexts none
-  bench "scalar reference, f32 lm_head, 1T" --threads 1 --kernels scalar --contexts none
+  bench "scalar reference, f32 lm_head, 1T" --threads 1 --kernels scalar --lm-head f32 --contexts none
   bench "long context, packed best, int8 lm_head, 1T" --threads 1 --lm-head int8 --contexts 128,1k,8k,32k --gen-tokens 256
 done
 

@@ -1,7 +1,7 @@
 /* test_bad_model_files.c: every reader of model files answers bad input
  * with an error naming the file and the problem, never a crash: the
- * safetensors reader, the .bitt reader (v1 and v2), the config reader and
- * checkpoint directories. Run under ASan/UBSan to catch over-reads. */
+ * safetensors reader, the .bitt reader (v1 and v2, with F16 or I8
+ * embeddings), the config reader and checkpoint directories. Run under ASan/UBSan to catch over-reads. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -293,9 +293,147 @@ static void check_forget_gate_tensors(void) {
     rmdir("gate_ckpt");
 }
 
+/* good (a .bitt v2) with its tensors rewritten: `name` dropped (data NULL) or
+ * replaced by (dt, ndim, shape, data), or added when good lacks it. The JSON
+ * header is kept byte for byte. */
+static uint8_t *bitt_edit(const uint8_t *good, size_t good_len, const char *name, StDtype dt, int ndim,
+                          const int64_t *shape, const void *data, size_t *len) {
+    BittError err;
+    uint64_t h = 0;
+    for (int i = 11; i >= 4; i--) h = (h << 8) | good[i];
+    SafeTensors st;
+    CHECK(safetensors_parse(good + 12 + h, good_len - 12 - (size_t)h, "good.bitt", &st, &err) == 0);
+    StWriter w;
+    st_writer_init(&w);
+    int found = 0;
+    for (int i = 0; i < st.count; i++) {
+        const StTensor *t = &st.tensors[i];
+        if (strcmp(t->name, name) == 0) {
+            found = 1;
+            if (data) CHECK(st_writer_add(&w, name, dt, ndim, shape, data, &err) == 0);
+        } else {
+            CHECK(st_writer_add(&w, t->name, t->dtype, t->ndim, t->shape, t->data, &err) == 0);
+        }
+    }
+    if (!found && data) CHECK(st_writer_add(&w, name, dt, ndim, shape, data, &err) == 0);
+    uint8_t *sb = NULL;
+    size_t sl = 0;
+    CHECK(st_writer_to_memory(&w, 12 + (size_t)h, 64, &sb, &sl, &err) == 0);
+    st_writer_free(&w);
+    safetensors_free(&st);
+    *len = 12 + (size_t)h + sl;
+    uint8_t *out = malloc(*len);
+    memcpy(out, good, 12 + (size_t)h);
+    memcpy(out + 12 + h, sb, sl);
+    free(sb);
+    return out;
+}
+
+static void expect_edit_error(const uint8_t *good, size_t good_len, const char *name, StDtype dt, int ndim,
+                              const int64_t *shape, const void *data, const char *needle, const char *what) {
+    size_t len;
+    uint8_t *bad = bitt_edit(good, good_len, name, dt, ndim, shape, data, &len);
+    expect_bitt_error(bad, len, needle, what);
+    free(bad);
+}
+
+/* I8 embed / lm_head (SPEC 3.3: NAME I8 [V, D] + NAME_row_scale F32 [V]):
+ * every way of getting them wrong is refused with the file and the tensor. */
+static void check_i8_tensors(void) {
+    BittError err;
+    enum { V = 300, D = 64 };
+    Model *m = make_random_model(V, D, 1, TTT_LINEAR, 1, 16, 7);
+    uint8_t *i8, *f16;
+    size_t n8, n16;
+    CHECK(model_save_bitt_memory_as(m, 2, BITT_EMBED_I8, &i8, &n8, &err) == 0);
+    CHECK(model_save_bitt_memory_as(m, 2, BITT_EMBED_F16, &f16, &n16, &err) == 0);
+    Model *ok = model_load_bitt_memory(i8, n8, "good.bitt", 0, &err);
+    CHECK_MSG(ok && ok->embed_i8 && !ok->embed && ok->lm_head_i8 && !ok->lm_head, "%s", ok ? "" : err.message);
+    model_free(ok);
+    const int64_t vd[2] = {V, D}, vd1[2] = {V, D + 1}, v = V, v1 = V + 1, d = D;
+    float *scales = malloc((V + 1) * sizeof(float));
+    for (int i = 0; i <= V; i++) scales[i] = 0.01f;
+    int8_t *rows = calloc((size_t)V * (D + 1), 1);
+    uint16_t *half_scales = calloc(V, 2);
+    expect_edit_error(i8, n8, "embed.weight_row_scale", ST_F32, 0, NULL, NULL, "embed.weight_row_scale",
+                      "missing row scale");
+    expect_edit_error(i8, n8, "lm_head.weight_row_scale", ST_F32, 1, &v1, scales, "lm_head.weight_row_scale",
+                      "row scale [V + 1]");
+    expect_edit_error(i8, n8, "embed.weight_row_scale", ST_F16, 1, &v, half_scales, "embed.weight_row_scale",
+                      "F16 row scale");
+    scales[17] = NAN;
+    expect_edit_error(i8, n8, "embed.weight_row_scale", ST_F32, 1, &v, scales, "NaN", "NaN row scale");
+    scales[17] = INFINITY;
+    expect_edit_error(i8, n8, "lm_head.weight_row_scale", ST_F32, 1, &v, scales, "lm_head.weight_row_scale",
+                      "infinite row scale");
+    scales[17] = -0.5f;
+    expect_edit_error(i8, n8, "embed.weight_row_scale", ST_F32, 1, &v, scales, "embed.weight_row_scale",
+                      "negative row scale");
+    scales[17] = 0.01f;
+    expect_edit_error(i8, n8, "embed.weight", ST_I8, 2, vd1, rows, "embed.weight", "I8 rows [V, D + 1]");
+    rows[5 * D + 9] = -128;
+    expect_edit_error(i8, n8, "lm_head.weight", ST_I8, 2, vd, rows, "-128", "an int8 of -128");
+    /* I8 where the format has none: another tensor, a v1 file, a checkpoint */
+    expect_edit_error(i8, n8, "norm_f.weight", ST_I8, 1, &d, rows, "norm_f.weight", "I8 norm_f");
+    const int64_t id[2] = {4 * D, D};
+    int8_t *big = calloc(4 * D, D);
+    expect_edit_error(i8, n8, "layers.0.mlp.up_proj.weight", ST_I8, 2, id, big, "layers.0.mlp.up_proj.weight",
+                      "I8 BitLinear");
+    free(big);
+    uint8_t *v1file = copy_of(i8, n8);
+    CHECK(patch(v1file, n8, "\"bitt_version\":2", "\"bitt_version\":1"));
+    expect_bitt_error(v1file, n8, "only .bitt version 2", "I8 in a v1 file");
+    expect_bitt_error(v1file, n8, "embed.weight", "I8 in a v1 file names the tensor");
+    free(v1file);
+    /* a row scale without its I8 rows: beside F16, or with the rows gone */
+    expect_edit_error(f16, n16, "embed.weight_row_scale", ST_F32, 1, &v, scales, "embed.weight_row_scale",
+                      "row scale beside F16");
+    expect_edit_error(f16, n16, "lm_head.weight_row_scale", ST_F32, 1, &v, scales, "not I8 rows",
+                      "row scale beside F16 says why");
+    expect_edit_error(i8, n8, "embed.weight", ST_I8, 0, NULL, NULL, "embed.weight", "rows gone, scale left");
+    /* a checkpoint directory holding I8 rows */
+    CHECK(model_save_checkpoint(m, "i8_ckpt", &err) == 0);
+    StWriter w;
+    st_writer_init(&w);
+    int rc = 0;
+    Int8Matrix *q = int8_rows_alloc(V, D);
+    int8_rows_quantize(m->embed, q);
+    for (int i = 0; i < m->n_params && !rc; i++) {
+        const ParamRef *p = &m->params[i];
+        if (p->spec.field == PF_EMBED) {
+            rc = st_writer_add(&w, p->spec.name, ST_I8, 2, vd, q->w, &err) != 0 ||
+                 st_writer_add(&w, "embed.weight_row_scale", ST_F32, 1, &v, q->row_scale, &err) != 0;
+        } else if (p->spec.kind == PARAM_BITLINEAR) {
+            float *lat = malloc(p->spec.count * sizeof(float));
+            bitlinear_dequantize(&p->bl->q, lat);
+            rc = st_writer_add_owned(&w, p->spec.name, ST_F32, p->spec.ndim, p->spec.shape, lat, &err);
+        } else {
+            rc = st_writer_add(&w, p->spec.name, ST_F32, p->spec.ndim, p->spec.shape, p->f32, &err);
+        }
+    }
+    CHECK(rc == 0 && st_writer_save(&w, "i8_ckpt/model.safetensors", &err) == 0);
+    st_writer_free(&w);
+    int8_rows_free(q);
+    CHECK(model_load("i8_ckpt", 0, &err) == NULL);
+    CHECK_ERR_CONTAINS(&err, "i8_ckpt/model.safetensors");
+    CHECK_ERR_CONTAINS(&err, "'embed.weight' is I8");
+    CHECK_ERR_CONTAINS(&err, "a checkpoint");
+    remove("i8_ckpt/config.json");
+    remove("i8_ckpt/tokenizer.json");
+    remove("i8_ckpt/model.safetensors");
+    rmdir("i8_ckpt");
+    free(scales);
+    free(rows);
+    free(half_scales);
+    free(i8);
+    free(f16);
+    model_free(m);
+}
+
 int main(void) {
     check_bitt_reader();
     check_forget_gate_tensors();
+    check_i8_tensors();
     check_safetensors_reader();
     check_checkpoint_dir();
     return test_main_end("test_bad_model_files");

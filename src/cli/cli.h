@@ -46,6 +46,10 @@ int cli_take_multi(const char *cmd, const char *name, int *argc, char **argv, co
  * printing the error. */
 int cli_forget_gate(const char *cmd, const char *value, int value_seen, TttVariant variant, float state_decay,
                     int *forget_gate);
+/* --embed f16|i8 of init and convert: how .bitt v2 stores embed and lm_head
+ * (0 F16, 1 I8, SPEC 3.3); value NULL gives dflt. Only with --packed: the
+ * other forms are float. Returns 0, or 1 after printing the error. */
+int cli_embed_form(const char *cmd, const char *value, int packed, int dflt, int *i8);
 /* "1.2 MB"-style size into out. */
 void cli_format_bytes(char *out, size_t size, double bytes);
 

@@ -188,7 +188,7 @@ static int parse_contexts(const char *list, BenchOptions *o) {
 }
 
 int cmd_bench(int argc, char **argv) {
-    const char *model_path = NULL, *variant = "linear", *kernels = NULL, *lm_head = "f32";
+    const char *model_path = NULL, *variant = "linear", *kernels = NULL, *lm_head = NULL;
     const char *contexts = "128,1k,8k,32k";
     int dim = 256, layers = 8, heads = 0, vocab = 16384, threads = 0, dense = 0, json = 0, contend = 0;
     BenchOptions o = {512, 128, 5, {0}, 0};
@@ -205,7 +205,7 @@ int cmd_bench(int argc, char **argv) {
         {"runs", FLAG_INT, &o.runs, "runs per figure; medians are reported (default 5)", 0},
         {"threads", FLAG_INT, &threads, CLI_THREADS_HELP, 0},
         {"kernels", FLAG_STRING, &kernels, "backend: avx2 or scalar (default: best for this CPU)", 0},
-        {"lm-head", FLAG_STRING, &lm_head, "f32 (default) or int8 logits", 0},
+        {"lm-head", FLAG_STRING, &lm_head, "f32 or int8 logits (default: the model's form, int8 for I8 embeddings)", 0},
         {"dense-f32", FLAG_BOOL, &dense, "baseline: float32 weights and activations, plain float matmul", 0},
         {"contend", FLAG_INT, &contend, "run N busy-loop processes beside the measurements (a shared CPU)", 0},
         {"json", FLAG_BOOL, &json, "print one JSON object with the figures", 0},
@@ -221,7 +221,7 @@ int cmd_bench(int argc, char **argv) {
     if (contend < 0 || contend > BENCH_MAX_CONTEND) return cli_fail("bench", "--contend must be 0..%d", BENCH_MAX_CONTEND);
     if (parse_contexts(contexts, &o) != 0)
         return cli_fail("bench", "--contexts: expected a comma-separated list like 128,1k,8k (got '%s')", contexts);
-    if (strcmp(lm_head, "f32") != 0 && strcmp(lm_head, "int8") != 0)
+    if (lm_head && strcmp(lm_head, "f32") != 0 && strcmp(lm_head, "int8") != 0)
         return cli_fail("bench", "--lm-head must be f32 or int8 (got '%s')", lm_head);
     if (dense && kernels) return cli_fail("bench", "give either --dense-f32 or --kernels");
     const Kernels *k = kernels_best();
@@ -263,10 +263,11 @@ int cmd_bench(int argc, char **argv) {
     double prefill = 0, decode = 0;
     rc = 1;
     if (model_use_kernels(m, k, &err) != 0 ||
-        model_set_lm_head_int8(m, strcmp(lm_head, "int8") == 0, &err) != 0) {
+        (lm_head && model_set_lm_head_int8(m, strcmp(lm_head, "int8") == 0, &err) != 0)) {
         cli_fail("bench", "%s", err.message);
         goto done;
     }
+    lm_head = m->lm_head_i8 ? "int8" : "f32";
     size_t rss_ready = bench_rss_bytes();
     pid_t contenders[BENCH_MAX_CONTEND] = {0};
     if (start_contenders(contend, contenders) != 0) {

@@ -230,7 +230,7 @@ static int eval_repeat_task(const EvalArgs *a, Model *m, const uint8_t *text, si
 
 int cmd_eval(int argc, char **argv) {
     EvalArgs a = {NULL, NULL, "loss", NULL, NULL, NULL, 0, 0, 20};
-    const char *lm_head = "f32";
+    const char *lm_head = NULL;
     int threads = 0;
     Flag flags[] = {
         {"model", FLAG_STRING, &a.model_path, "model: .bitt file or checkpoint directory (required)", 0},
@@ -244,7 +244,7 @@ int cmd_eval(int argc, char **argv) {
         {"gaps", FLAG_STRING, &a.gaps, "repeat task: gaps in tokens (default 0,256,1024,4096)", 0},
         {"trials", FLAG_INT, &a.trials, "repeat task: stories per gap (default 20)", 0},
         {"threads", FLAG_INT, &threads, CLI_THREADS_HELP, 0},
-        {"lm-head", FLAG_STRING, &lm_head, "f32 (default) or int8: score through int8 lm_head rows", 0},
+        {"lm-head", FLAG_STRING, &lm_head, "f32 or int8: score through int8 lm_head rows (default: the file's form, int8 for I8 embeddings)", 0},
         {"json", FLAG_BOOL, &a.json, "print one JSON object ({tokens, bytes, loss, ppl, bits_per_byte} for loss)", 0},
     };
     Command cmd = {"eval", "--model M --text FILE [--task loss|recall|repeat] [--by-position] [--json]",
@@ -257,7 +257,7 @@ int cmd_eval(int argc, char **argv) {
     if (rc) return rc < 0 ? 1 : 0;
     if (!a.model_path || !a.text_path) return cli_fail("eval", "--model and --text are required");
     if (threads < 0) return cli_fail("eval", "--threads must be >= 0");
-    if (strcmp(lm_head, "f32") != 0 && strcmp(lm_head, "int8") != 0)
+    if (lm_head && strcmp(lm_head, "f32") != 0 && strcmp(lm_head, "int8") != 0)
         return cli_fail("eval", "--lm-head must be f32 or int8 (got '%s')", lm_head);
     const int task = strcmp(a.task, "loss") == 0 ? 0 : strcmp(a.task, "recall") == 0 ? 1 : strcmp(a.task, "repeat") == 0 ? 2 : -1;
     if (task < 0) return cli_fail("eval", "--task must be loss, recall or repeat (got '%s')", a.task);
@@ -272,7 +272,7 @@ int cmd_eval(int argc, char **argv) {
     size_t text_len = 0;
     Model *m = model_load(a.model_path, 0, &err);
     rc = 1;
-    if (m && model_set_lm_head_int8(m, strcmp(lm_head, "int8") == 0, &err) == 0 &&
+    if (m && (!lm_head || model_set_lm_head_int8(m, strcmp(lm_head, "int8") == 0, &err) == 0) &&
         file_read_all(a.text_path, &text, &text_len, &err) == 0) {
         const int r = task == 0 ? eval_loss(&a, m, text, text_len, &err)
                       : task == 1 ? eval_recall_task(&a, m, text, text_len, &err)

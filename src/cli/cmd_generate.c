@@ -38,7 +38,7 @@ static int generate_run(const char *model_path, const char *prompt, const char *
     BittError check_err;
     if (bitt_sampling_check(&sp, &check_err) != 0) return cli_fail("generate", "%s", check_err.message);
     bitt_set_threads(threads);
-    if (strcmp(lm_head, "f32") != 0 && strcmp(lm_head, "int8") != 0)
+    if (lm_head && strcmp(lm_head, "f32") != 0 && strcmp(lm_head, "int8") != 0)
         return cli_fail("generate", "--lm-head must be f32 or int8 (got '%s')", lm_head);
 
     BittError err;
@@ -49,7 +49,7 @@ static int generate_run(const char *model_path, const char *prompt, const char *
     double t_prompt = 0, t_gen = 0;
     rc = 1;
     if (bitt_model_load(model_path, &m, &err) != 0 ||
-        bitt_model_set_lm_head_int8(m, strcmp(lm_head, "int8") == 0, &err) != 0 ||
+        (lm_head && bitt_model_set_lm_head_int8(m, strcmp(lm_head, "int8") == 0, &err) != 0) ||
         bitt_session_new(m, &s, &err) != 0 ||
         (state_in && bitt_state_load_file(s, state_in, &err) != 0)) {
         cli_fail("generate", "%s", err.message);
@@ -98,7 +98,7 @@ done:
 }
 
 int cmd_generate(int argc, char **argv) {
-    const char *model_path = NULL, *prompt = "", *state_in = NULL, *state_out = NULL, *lm_head = "f32";
+    const char *model_path = NULL, *prompt = "", *state_in = NULL, *state_out = NULL, *lm_head = NULL;
     const char **stops = NULL, *stop_dummy = NULL;
     int n_stops = 0;
     bitt_sampling sp = bitt_sampling_default();
@@ -113,7 +113,7 @@ int cmd_generate(int argc, char **argv) {
         {"threads", FLAG_INT, &threads, CLI_THREADS_HELP, 0},
         {"state-in", FLAG_STRING, &state_in, "start from this saved memory (state file)", 0},
         {"state-out", FLAG_STRING, &state_out, "save the memory here afterwards", 0},
-        {"lm-head", FLAG_STRING, &lm_head, "f32 (default) or int8: logits through int8 rows, faster", 0},
+        {"lm-head", FLAG_STRING, &lm_head, "f32 or int8: logits through int8 rows, faster (default: the file's form, int8 for I8 embeddings)", 0},
         {"json", FLAG_BOOL, &json, "print {text, tokens, tok_s, finish_reason} as JSON at the end", 0},
     };
     Command cmd = {"generate", "--model M --prompt TEXT [flags]",

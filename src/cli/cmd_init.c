@@ -8,7 +8,8 @@
 int cmd_init(int argc, char **argv) {
     const char *out = NULL, *tokenizer = NULL, *variant = "linear", *forget_gate = "on";
     int dim = 256, layers = 8, heads = 0, vocab = 16384, intermediate = 0, mini_batch = 16;
-    int packed = 0, no_act_quant = 0;
+    int packed = 0, no_act_quant = 0, embed_i8 = 0;
+    const char *embed = NULL;
     uint64_t seed = 1;
     float state_decay = 1.0f;
     Flag flags[] = {
@@ -27,7 +28,9 @@ int cmd_init(int argc, char **argv) {
         {"forget-gate", FLAG_STRING, &forget_gate, "on or off: the learned forget gate of the linear mixer's memory "
                                                    "(SPEC 1.2.1; default on for linear, off with --state-decay < 1)", 0},
         {"seed", FLAG_U64, &seed, "random seed (default 1)", 0},
-        {"packed", FLAG_BOOL, &packed, "write .bitt v2 (2-bit ternary, f16 embeddings)", 0},
+        {"packed", FLAG_BOOL, &packed, "write .bitt v2 (2-bit ternary, f16 embeddings unless --embed i8)", 0},
+        {"embed", FLAG_STRING, &embed, "with --packed: embed and lm_head as f16 (default) or i8 (int8 rows + a scale "
+                                       "per row: half the bytes)", 0},
     };
     Command cmd = {"init", "--out M [--dim D --layers L --heads H --vocab N | --tokenizer T.json] [flags]",
                    "Writes a model with random weights (for tests, benchmarks, or as a start).",
@@ -40,6 +43,7 @@ int cmd_init(int argc, char **argv) {
         return cli_fail("init", "--variant: unknown TTT variant '%s' (linear, seed or none)", variant);
     int bitt_file = cli_is_bitt_path(out);
     if (packed && !bitt_file) return cli_fail("init", "--packed needs an output ending in .bitt");
+    if (cli_embed_form("init", embed, packed, 0, &embed_i8) != 0) return 1;
     if (tokenizer && args_seen(&cmd, "vocab"))
         return cli_fail("init", "give either --vocab or --tokenizer, not both");
 
@@ -65,13 +69,15 @@ int cmd_init(int argc, char **argv) {
     if (!m) return cli_fail("init", "%s", err.message);
     model_init_random(m, seed);
     rc = model_finish_load(m, &err);
-    if (!rc) rc = bitt_file ? model_save_bitt(m, out, packed ? 2 : 1, &err) : model_save_checkpoint(m, out, &err);
+    const BittEmbedForm form = embed_i8 ? BITT_EMBED_I8 : BITT_EMBED_F16;
+    if (!rc) rc = bitt_file ? model_save_bitt_as(m, out, packed ? 2 : 1, form, &err) : model_save_checkpoint(m, out, &err);
     if (rc) {
         model_free(m);
         return cli_fail("init", "%s", err.message);
     }
     fprintf(stderr, "wrote %s: %s, %lld parameters, D=%d L=%d H=%d V=%d, variant %s%s\n", out,
-            bitt_file ? (packed ? ".bitt v2" : ".bitt v1") : "checkpoint directory",
+            bitt_file ? (packed ? (embed_i8 ? ".bitt v2, I8 embeddings" : ".bitt v2, F16 embeddings") : ".bitt v1")
+                      : "checkpoint directory",
             (long long)m->n_values, cfg.hidden_dim, cfg.num_layers, cfg.num_heads, cfg.vocab_size,
             ttt_variant_name(cfg.variant), cfg.forget_gate ? " with the forget gate" : "");
     model_free(m);

@@ -15,7 +15,7 @@ int cmd_serve(int argc, char **argv) {
     server_config_default(&c);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     c.parallel = cores < 1 ? 1 : cores > 16 ? 16 : (int)cores;
-    const char *lm_head = "f32";
+    const char *lm_head = NULL;
     int cache_mb = (int)(c.cache_bytes >> 20), body_kb = (int)(c.max_body_bytes >> 10);
     Flag flags[] = {
         {"model", FLAG_STRING, &c.model_path, "model: .bitt file or checkpoint directory (required)", 0},
@@ -32,7 +32,7 @@ int cmd_serve(int argc, char **argv) {
         {"max-tokens-limit", FLAG_INT, &c.max_tokens_limit, "larger max_tokens are refused with 400 (default 4096)", 0},
         {"max-body-kb", FLAG_INT, &body_kb, "larger request bodies are refused with 400 (default 4096)", 0},
         {"timeout", FLAG_INT, &c.timeout_s, "seconds before an idle connection is closed (default 60)", 0},
-        {"lm-head", FLAG_STRING, &lm_head, "f32 (default) or int8: logits through int8 rows, faster", 0},
+        {"lm-head", FLAG_STRING, &lm_head, "f32 or int8: logits through int8 rows, faster (default: the file's form, int8 for I8 embeddings)", 0},
         {"quiet", FLAG_BOOL, &c.quiet, "no line per request on stderr", 0},
     };
     Command cmd = {"serve", "--model M [--host H] [--port P] [flags]",
@@ -59,9 +59,9 @@ int cmd_serve(int argc, char **argv) {
         return cli_fail("serve", "--max-tokens must be in [0, --max-tokens-limit]");
     if (body_kb < 1) return cli_fail("serve", "--max-body-kb must be >= 1");
     if (c.timeout_s < 1) return cli_fail("serve", "--timeout must be >= 1");
-    if (strcmp(lm_head, "f32") != 0 && strcmp(lm_head, "int8") != 0)
+    if (lm_head && strcmp(lm_head, "f32") != 0 && strcmp(lm_head, "int8") != 0)
         return cli_fail("serve", "--lm-head must be f32 or int8 (got '%s')", lm_head);
-    c.lm_head_int8 = strcmp(lm_head, "int8") == 0;
+    c.lm_head_int8 = lm_head ? strcmp(lm_head, "int8") == 0 : -1;
     c.cache_bytes = (size_t)cache_mb << 20;
     c.max_body_bytes = (size_t)body_kb << 10;
     BittError err;

@@ -2,7 +2,8 @@
  * `bitt init` and `bitt train`: the forget gate (SPEC 1.2.1) is on by
  * default for new linear models, off for the other mixers, and off when a
  * fixed --state-decay < 1 is asked for (the gate's special case; both at
- * once is an error). */
+ * once is an error); and --embed, the form of embed / lm_head in a packed
+ * .bitt v2. */
 #include <string.h>
 
 #include "cli.h"
@@ -26,5 +27,17 @@ int cli_forget_gate(const char *cmd, const char *value, int value_seen, TttVaria
                              "special case (choose one; --forget-gate off keeps the fixed decay)",
                         (double)state_decay);
     *forget_gate = on;
+    return 0;
+}
+
+int cli_embed_form(const char *cmd, const char *value, int packed, int dflt, int *i8) {
+    if (!value) {
+        *i8 = dflt;
+        return 0;
+    }
+    if (!packed) return cli_fail(cmd, "--embed chooses the form of a packed .bitt v2: it needs --packed");
+    if (strcmp(value, "f16") != 0 && strcmp(value, "i8") != 0)
+        return cli_fail(cmd, "--embed must be f16 or i8 (got '%s')", value);
+    *i8 = strcmp(value, "i8") == 0;
     return 0;
 }

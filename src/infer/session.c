@@ -97,7 +97,10 @@ static void forward_chunk(Session *s, const int32_t *ids, int T, float *logits, 
     const Kernels *kern = m->kernels;
     const ModelConfig *c = &m->cfg;
     const int D = c->hidden_dim, V = c->vocab_size;
-    for (int t = 0; t < T; t++) memcpy(s->x + (size_t)t * D, m->embed + (size_t)ids[t] * D, D * sizeof(float));
+    for (int t = 0; t < T; t++) { /* the embedding rows; int8 rows (an I8 file) are dequantised one by one */
+        if (m->embed) memcpy(s->x + (size_t)t * D, m->embed + (size_t)ids[t] * D, D * sizeof(float));
+        else int8_rows_dequantize_row(m->embed_i8, ids[t], s->x + (size_t)t * D);
+    }
     for (int l = 0; l < c->num_layers; l++) {
         const LayerWeights *w = &m->layers[l];
         const BlockIO io = {m, l, T, s->xn, s->mix, &s->scratch};

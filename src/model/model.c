@@ -101,48 +101,96 @@ static void free_bitlinear(const Kernels *k, BitLinear *bl) {
     free(bl->latent);
 }
 
-static void free_int8_matrix(Int8Matrix *q) {
-    if (!q) return;
-    free(q->w);
-    free(q->row_scale);
-    free(q);
+/* The tensor of a global field (embed, norm_f, lm_head). */
+static ParamRef *global_param(Model *m, ParamField f) {
+    for (int i = 0; i < m->n_params; i++)
+        if (m->params[i].spec.field == f) return &m->params[i];
+    return NULL;
+}
+
+/* Points m->embed / embed_i8 / lm_head at p's current forms. */
+static void sync_global(Model *m, const ParamRef *p) {
+    if (p->spec.field == PF_EMBED) {
+        m->embed = p->f32;
+        m->embed_i8 = p->i8;
+    } else if (p->spec.field == PF_LM_HEAD) {
+        m->lm_head = p->f32;
+    }
+}
+
+/* Frees m->lm_head_i8 when it is a quantised copy (not the tensor's own rows). */
+static void drop_lm_head_copy(Model *m) {
+    const ParamRef *p = global_param(m, PF_LM_HEAD);
+    if (m->lm_head_i8 && (!p || m->lm_head_i8 != p->i8)) int8_rows_free(m->lm_head_i8);
+    m->lm_head_i8 = NULL;
 }
 
 int model_set_lm_head_int8(Model *m, int on, BittError *err) {
-    free_int8_matrix(m->lm_head_i8);
-    m->lm_head_i8 = NULL;
-    if (!on) return 0;
+    ParamRef *p = global_param(m, PF_LM_HEAD);
+    drop_lm_head_copy(m);
+    if (!p) return bitt_fail(err, "the model has no lm_head");
     const int V = m->cfg.vocab_size, D = m->cfg.hidden_dim;
-    Int8Matrix *q = calloc(1, sizeof *q);
-    if (q) {
-        q->rows = V;
-        q->cols = D;
-        q->w = malloc((size_t)V * D);
-        q->row_scale = malloc((size_t)V * sizeof(float));
+    if (p->i8) { /* the file's int8 rows: used as they are, or dequantised for float logits */
+        if (on) {
+            free(p->f32);
+            p->f32 = NULL;
+            m->lm_head_i8 = p->i8;
+        } else if (!p->f32) {
+            p->f32 = malloc(p->spec.count * sizeof(float) + 1);
+            if (!p->f32) {
+                m->lm_head_i8 = p->i8;
+                return bitt_fail(err, "out of memory for a float lm_head of %d x %d", V, D);
+            }
+            int8_rows_dequantize(p->i8, p->f32);
+        }
+        sync_global(m, p);
+        return 0;
     }
-    if (!q || !q->w || !q->row_scale) {
-        free_int8_matrix(q);
-        return bitt_fail(err, "out of memory for the int8 lm_head");
-    }
-    for (int o = 0; o < V; o++) {
-        const float *row = m->lm_head + (size_t)o * D;
-        float maxabs = 0.0f;
-        for (int i = 0; i < D; i++) maxabs = fabsf(row[i]) > maxabs ? fabsf(row[i]) : maxabs;
-        q->row_scale[o] = maxabs / 127.0f; /* 0 for a row of zeros or of subnormals below 127 * FLT_TRUE_MIN */
-        for (int i = 0; i < D; i++) /* kernels_round_i8: 0 / 0 is NaN, which must not reach an int conversion */
-            q->w[(size_t)o * D + i] = q->row_scale[o] > 0 ? kernels_round_i8(row[i] / q->row_scale[o]) : 0;
-    }
+    if (!on) return 0;
+    Int8Matrix *q = int8_rows_alloc(V, D);
+    if (!q) return bitt_fail(err, "out of memory for the int8 lm_head");
+    int8_rows_quantize(p->f32, q);
     m->lm_head_i8 = q;
+    return 0;
+}
+
+void model_param_set_i8(Model *m, ParamRef *p, Int8Matrix *q) {
+    if (p->spec.field == PF_LM_HEAD) drop_lm_head_copy(m);
+    free(p->f32);
+    p->f32 = NULL;
+    int8_rows_free(p->i8);
+    p->i8 = q;
+    sync_global(m, p);
+    if (p->spec.field == PF_LM_HEAD) m->lm_head_i8 = q;
+}
+
+void model_param_values(const ParamRef *p, float *out) {
+    if (p->i8) int8_rows_dequantize(p->i8, out);
+    else memcpy(out, p->f32, p->spec.count * sizeof(float));
+}
+
+int model_param_make_f32(Model *m, ParamRef *p, BittError *err) {
+    if (!p->i8) return 0;
+    if (!p->f32) {
+        p->f32 = malloc(p->spec.count * sizeof(float) + 1);
+        if (!p->f32) return bitt_fail(err, "out of memory for a float %s", p->spec.name);
+        int8_rows_dequantize(p->i8, p->f32);
+    }
+    if (m->lm_head_i8 == p->i8) m->lm_head_i8 = NULL; /* float logits from now on */
+    int8_rows_free(p->i8);
+    p->i8 = NULL;
+    sync_global(m, p);
     return 0;
 }
 
 void model_free(Model *m) {
     if (!m) return;
-    free_int8_matrix(m->lm_head_i8);
+    drop_lm_head_copy(m);
     for (int i = 0; i < m->n_params; i++) {
         ParamRef *p = &m->params[i];
         if (p->spec.kind == PARAM_BITLINEAR) free_bitlinear(m->kernels, p->bl);
         else free(p->f32);
+        int8_rows_free(p->i8);
     }
     free(m->layers);
     free(m->params);
@@ -216,6 +264,13 @@ uint64_t model_compute_fingerprint(const Model *m) {
         if (p->spec.kind == PARAM_BITLINEAR) {
             h = fnv1a(h, p->bl->q.w, n);
             h = fnv1a(h, &p->bl->q.scale, sizeof(float));
+        } else if (p->spec.kind == PARAM_EMBED && p->i8) { /* the f16 of int8 * row_scale */
+            const Int8Matrix *q = p->i8;
+            for (int r = 0; r < q->rows; r++)
+                for (int c = 0; c < q->cols; c++) {
+                    uint16_t half = f32_to_f16((float)q->w[(size_t)r * q->cols + c] * q->row_scale[r]);
+                    h = fnv1a(h, &half, 2);
+                }
         } else if (p->spec.kind == PARAM_EMBED) {
             for (size_t j = 0; j < n; j++) {
                 uint16_t half = f32_to_f16(p->f32[j]);

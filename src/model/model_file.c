@@ -1,7 +1,9 @@
 /* model_file.c: reading and writing .bitt v1/v2 files and checkpoint
  * directories (a `bitt train` run directory, which holds its model in
- * RUN/checkpoint, is read as that checkpoint). Every size is checked against the buffer before use; a
- * model is returned only when every tensor loaded. */
+ * RUN/checkpoint, is read as that checkpoint). v2 embed / lm_head are F16 or
+ * I8 rows with per-row scales (kept as int8 at run time). Every size is
+ * checked against the buffer before use; a model is returned only when every
+ * tensor loaded. */
 #include "model_file.h"
 
 #include <errno.h>
@@ -61,11 +63,46 @@ static int load_bitlinear(const SafeTensors *st, const ParamRef *p, int keep_lat
     return 0;
 }
 
+/* "NAME_row_scale": the per-row scales of an I8 embed / lm_head (SPEC 3.3). */
+static void row_scale_name(const char *name, char *out, size_t n) { snprintf(out, n, "%s_row_scale", name); }
+
+/* An I8 embed / lm_head: NAME I8 [V, D] and NAME_row_scale F32 [V], every
+ * value in [-127, 127] (the int8 kernels' range), every scale finite and
+ * >= 0. p keeps the int8 rows; no float copy is made. */
+static int load_i8_rows(Model *m, const SafeTensors *st, ParamRef *p, BittError *err) {
+    const int V = (int)p->spec.shape[0], D = (int)p->spec.shape[1];
+    char rs_name[80];
+    row_scale_name(p->spec.name, rs_name, sizeof rs_name);
+    const StTensor *t = safetensors_expect(st, p->spec.name, ST_I8, 2, p->spec.shape, err);
+    if (!t || !safetensors_expect(st, rs_name, ST_F32, 1, p->spec.shape, err)) return -1;
+    Int8Matrix *q = int8_rows_alloc(V, D);
+    if (!q) return bitt_fail(err, "%s: out of memory for '%s'", st->source, p->spec.name);
+    int rc = safetensors_read_f32(st, rs_name, 1, p->spec.shape, q->row_scale, err);
+    for (int r = 0; r < V && !rc; r++)
+        if (!(q->row_scale[r] >= 0))
+            rc = bitt_fail(err, "%s: tensor '%s' holds %g at row %d: a row scale is finite and >= 0", st->source,
+                           rs_name, q->row_scale[r], r);
+    memcpy(q->w, t->data, (size_t)V * D);
+    for (size_t j = 0; j < (size_t)V * D && !rc; j++)
+        if (q->w[j] == -128)
+            rc = bitt_fail(err, "%s: tensor '%s' holds -128 at row %zu, column %zu (int8 rows are in [-127, 127])",
+                           st->source, p->spec.name, j / (size_t)D, j % (size_t)D);
+    if (rc) {
+        int8_rows_free(q);
+        return -1;
+    }
+    model_param_set_i8(m, p, q);
+    return 0;
+}
+
 int model_load_tensors(Model *m, const SafeTensors *st, int keep_latent, BittError *err) {
     for (int i = 0; i < m->n_params; i++) {
-        const ParamRef *p = &m->params[i];
+        ParamRef *p = &m->params[i];
+        const StTensor *t = safetensors_find(st, p->spec.name);
         if (p->spec.kind == PARAM_BITLINEAR) {
             if (load_bitlinear(st, p, keep_latent, err) != 0) return -1;
+        } else if (p->spec.kind == PARAM_EMBED && t && t->dtype == ST_I8) {
+            if (load_i8_rows(m, st, p, err) != 0) return -1;
         } else if (safetensors_read_f32(st, p->spec.name, p->spec.ndim, p->spec.shape, p->f32, err) != 0) {
             return -1;
         }
@@ -95,7 +132,7 @@ static const StTensor *expect_float(const SafeTensors *st, const char *name, int
  * e.g. fewer layers than the file has, is an error, not a partial model). Since
  * the safetensors reader has checked every tensor's bytes against the file, what
  * model_alloc then reserves is bounded by the file's size. */
-static int check_file_tensors(const ModelConfig *cfg, const SafeTensors *st, BittError *err) {
+static int check_file_tensors(const ModelConfig *cfg, const SafeTensors *st, int version, BittError *err) {
     const int n = param_table(cfg, NULL);
     ParamSpec *table = calloc((size_t)n, sizeof *table);
     unsigned char *used = calloc((size_t)st->count + 1, 1);
@@ -120,17 +157,39 @@ static int check_file_tensors(const ModelConfig *cfg, const SafeTensors *st, Bit
                 rc = -1;
             else
                 used[sc - st->tensors] = 1;
+        } else if (p->kind == PARAM_EMBED && t && t->dtype == ST_I8) { /* int8 rows + their scales */
+            char rs_name[80];
+            row_scale_name(p->name, rs_name, sizeof rs_name);
+            const StTensor *sc = NULL;
+            if (version != 2)
+                rc = bitt_fail(err, "%s: tensor '%s' is I8, which only .bitt version 2 allows (this is %s)", st->source,
+                               p->name, version == 1 ? "a .bitt version 1 file" : "a checkpoint");
+            else if (!safetensors_expect(st, p->name, ST_I8, 2, p->shape, err) ||
+                     !(sc = safetensors_expect(st, rs_name, ST_F32, 1, p->shape, err)))
+                rc = -1;
+            else
+                used[sc - st->tensors] = 1;
         } else if (!expect_float(st, p->name, p->ndim, p->shape, err)) {
             rc = -1;
         }
         if (!rc) used[t - st->tensors] = 1;
     }
-    for (int i = 0; i < st->count && !rc; i++)
-        if (!used[i])
+    for (int i = 0; i < st->count && !rc; i++) {
+        const char *name = st->tensors[i].name;
+        const size_t len = strlen(name), sfx = strlen("_row_scale");
+        if (!used[i] && len > sfx && strcmp(name + len - sfx, "_row_scale") == 0) { /* a scale without its rows */
+            char base[80];
+            snprintf(base, sizeof base, "%.*s", (int)(len - sfx), name);
+            const StTensor *b = safetensors_find(st, base);
+            rc = bitt_fail(err, "%s: tensor '%s' is a row scale, but '%s' is %s, not I8 rows", st->source, name, base,
+                           b ? st_dtype_name(b->dtype) : "not in the file");
+        }
+        if (!used[i] && !rc)
             rc = bitt_fail(err, "%s: tensor '%s' is not part of the model its config describes (%s%s, %d layers): "
                            "config and tensors disagree", st->source, st->tensors[i].name,
                            ttt_variant_name(cfg->variant), cfg->forget_gate ? " with the forget gate" : "",
                            cfg->num_layers);
+    }
     free(used);
     free(table);
     return rc;
@@ -149,7 +208,7 @@ static Model *model_build(const JsonValue *config, const char *config_source, To
         tokenizer_free(tok);
         return NULL;
     }
-    if (check_file_tensors(&cfg, st, err) != 0) { tokenizer_free(tok); return NULL; }
+    if (check_file_tensors(&cfg, st, version, err) != 0) { tokenizer_free(tok); return NULL; }
     Model *m = model_alloc(&cfg, tok, err);
     if (!m) return NULL;
     m->bitt_version = version;
@@ -264,8 +323,32 @@ Model *model_load(const char *path, int keep_latent, BittError *err) {
 
 /* ---- writing ---- */
 
-/* Adds every tensor of m in the form of the given version (1: float, 2: packed). */
-static int add_tensors(const Model *m, int version, StWriter *w, BittError *err) {
+/* Adds embed / lm_head as I8 rows + F32 row scales: the model's own rows when
+ * it has them (an I8 file stays the same bytes), else its floats quantised. */
+static int add_i8_rows(const ParamRef *p, StWriter *w, BittError *err) {
+    char rs_name[80];
+    row_scale_name(p->spec.name, rs_name, sizeof rs_name);
+    if (p->i8)
+        return st_writer_add(w, p->spec.name, ST_I8, 2, p->spec.shape, p->i8->w, err) != 0 ||
+                       st_writer_add(w, rs_name, ST_F32, 1, p->spec.shape, p->i8->row_scale, err) != 0
+                   ? -1
+                   : 0;
+    Int8Matrix *q = int8_rows_alloc((int)p->spec.shape[0], (int)p->spec.shape[1]);
+    if (!q) return bitt_fail(err, "out of memory");
+    int8_rows_quantize(p->f32, q);
+    int8_t *rows = q->w;
+    float *scales = q->row_scale;
+    free(q); /* the writer owns the arrays from here */
+    if (st_writer_add_owned(w, p->spec.name, ST_I8, 2, p->spec.shape, rows, err) != 0) {
+        free(scales);
+        return -1;
+    }
+    return st_writer_add_owned(w, rs_name, ST_F32, 1, p->spec.shape, scales, err);
+}
+
+/* Adds every tensor of m in the form of the given version (1: float, 2:
+ * packed, with embed / lm_head as F16 or I8 rows). */
+static int add_tensors(const Model *m, int version, BittEmbedForm embed, StWriter *w, BittError *err) {
     for (int i = 0; i < m->n_params; i++) {
         const ParamRef *p = &m->params[i];
         const size_t n = param_count(p);
@@ -292,19 +375,29 @@ static int add_tensors(const Model *m, int version, StWriter *w, BittError *err)
                 bitlinear_dequantize(&p->bl->q, latent);
                 if (st_writer_add_owned(w, p->spec.name, ST_F32, p->spec.ndim, p->spec.shape, latent, err) != 0) return -1;
             }
+        } else if (p->spec.kind == PARAM_EMBED && version == 2 && embed == BITT_EMBED_I8) {
+            if (add_i8_rows(p, w, err) != 0) return -1;
         } else if (p->spec.kind == PARAM_EMBED && version == 2) {
             uint16_t *half = malloc(n * sizeof(uint16_t) + 1);
             if (!half) return bitt_fail(err, "out of memory");
             for (size_t j = 0; j < n; j++) {
-                half[j] = f32_to_f16(p->f32[j]);
+                const float v = p->i8 /* dequantised, as the fingerprint hashes them */
+                                    ? (float)p->i8->w[j] * p->i8->row_scale[j / (size_t)p->i8->cols]
+                                    : p->f32[j];
+                half[j] = f32_to_f16(v);
                 if ((half[j] & 0x7c00) == 0x7c00) { /* finite in float32, infinite in f16: readers refuse it */
                     free(half);
                     return bitt_fail(err, "tensor '%s' element %zu is %g, outside float16's range (|x| < 65520): "
-                                     "this model cannot be written as .bitt v2 (--packed); write v1", p->spec.name, j,
-                                     (double)p->f32[j]);
+                                     "F16 embeddings cannot hold it; write them as I8 rows (--embed i8) or write v1",
+                                     p->spec.name, j, (double)v);
                 }
             }
             if (st_writer_add_owned(w, p->spec.name, ST_F16, p->spec.ndim, p->spec.shape, half, err) != 0) return -1;
+        } else if (p->spec.kind == PARAM_EMBED && p->i8) { /* float files: dequantised */
+            float *values = malloc(n * sizeof(float) + 1);
+            if (!values) return bitt_fail(err, "out of memory");
+            model_param_values(p, values);
+            if (st_writer_add_owned(w, p->spec.name, ST_F32, p->spec.ndim, p->spec.shape, values, err) != 0) return -1;
         } else if (st_writer_add(w, p->spec.name, ST_F32, p->spec.ndim, p->spec.shape, p->f32, err) != 0) {
             return -1;
         }
@@ -313,6 +406,11 @@ static int add_tensors(const Model *m, int version, StWriter *w, BittError *err)
 }
 
 int model_save_bitt_memory(const Model *m, int version, uint8_t **buf, size_t *len, BittError *err) {
+    return model_save_bitt_memory_as(m, version, BITT_EMBED_F16, buf, len, err);
+}
+
+int model_save_bitt_memory_as(const Model *m, int version, BittEmbedForm embed, uint8_t **buf, size_t *len,
+                              BittError *err) {
     if (version != 1 && version != 2) return bitt_fail(err, "unknown .bitt version %d", version);
     JsonWriter jw;
     jw_init(&jw, 0);
@@ -330,7 +428,7 @@ int model_save_bitt_memory(const Model *m, int version, uint8_t **buf, size_t *l
     st_writer_init(&w);
     uint8_t *st_buf = NULL;
     size_t st_len = 0;
-    int rc = add_tensors(m, version, &w, err);
+    int rc = add_tensors(m, version, embed, &w, err);
     if (!rc) rc = st_writer_to_memory(&w, 12 + h, version == 2 ? 64 : 8, &st_buf, &st_len, err);
     st_writer_free(&w);
     if (!rc) {
@@ -351,9 +449,13 @@ int model_save_bitt_memory(const Model *m, int version, uint8_t **buf, size_t *l
 }
 
 int model_save_bitt(const Model *m, const char *path, int version, BittError *err) {
+    return model_save_bitt_as(m, path, version, BITT_EMBED_F16, err);
+}
+
+int model_save_bitt_as(const Model *m, const char *path, int version, BittEmbedForm embed, BittError *err) {
     uint8_t *buf;
     size_t len;
-    if (model_save_bitt_memory(m, version, &buf, &len, err) != 0) return bitt_fail_prefix(err, path);
+    if (model_save_bitt_memory_as(m, version, embed, &buf, &len, err) != 0) return bitt_fail_prefix(err, path);
     int rc = file_write_buffer(path, buf, len, err);
     free(buf);
     return rc;
@@ -401,7 +503,7 @@ int model_save_checkpoint(const Model *m, const char *dir, BittError *err) {
     if (!rc) {
         StWriter w;
         st_writer_init(&w);
-        rc = add_tensors(m, 1, &w, err);
+        rc = add_tensors(m, 1, BITT_EMBED_F16, &w, err);
         if (!rc) rc = st_writer_save(&w, st_path, err);
         st_writer_free(&w);
     }

@@ -1,6 +1,6 @@
 /* model_file.h: a model to and from its files (SPEC 3.1, 3.3): `.bitt` v1
- * (float32 latent weights) and v2 (packed 2-bit ternary + scales, f16 embed
- * and lm_head, 64-byte aligned data), and checkpoint directories
+ * (float32 latent weights) and v2 (packed 2-bit ternary + scales, f16 or
+ * int8-row embed and lm_head, 64-byte aligned data), and checkpoint directories
  * (config.json, tokenizer.json, model.safetensors). */
 #ifndef BITT_MODEL_FILE_H
 #define BITT_MODEL_FILE_H
@@ -27,9 +27,19 @@ Model *model_from_checkpoint_parts(const JsonValue *config, const char *config_s
 /* Fills m's weights from a safetensors set (float or packed BitLinear forms). */
 int model_load_tensors(Model *m, const SafeTensors *st, int keep_latent, BittError *err);
 
-/* Serialises to .bitt version 1 or 2 in memory / to a file (atomically). */
+/* How .bitt v2 stores embed and lm_head (SPEC 3.3): F16, or I8 [V, D] with
+ * NAME_row_scale F32 [V] (int8_rows.h; a quarter of the float bytes). */
+typedef enum BittEmbedForm { BITT_EMBED_F16, BITT_EMBED_I8 } BittEmbedForm;
+
+/* Serialises to .bitt version 1 or 2 in memory / to a file (atomically); v2
+ * with F16 embed / lm_head. A model holding int8 rows writes them dequantised
+ * wherever the form is not I8. */
 int model_save_bitt_memory(const Model *m, int version, uint8_t **buf, size_t *len, BittError *err);
 int model_save_bitt(const Model *m, const char *path, int version, BittError *err);
+/* The same with embed / lm_head in the given form (v2 only; v1 is float). */
+int model_save_bitt_memory_as(const Model *m, int version, BittEmbedForm embed, uint8_t **buf, size_t *len,
+                              BittError *err);
+int model_save_bitt_as(const Model *m, const char *path, int version, BittEmbedForm embed, BittError *err);
 /* Writes a checkpoint directory (temp dir + rename). */
 int model_save_checkpoint(const Model *m, const char *dir, BittError *err);
 

@@ -3,6 +3,7 @@
  * .bitt v2 (SPEC 3.3). */
 #include "ternary.h"
 
+#include <math.h>
 #include <string.h>
 
 void bitlinear_quantize_weights(const float *latent, int rows, int cols, TernaryMatrix *out) {
@@ -13,11 +14,29 @@ void bitlinear_quantize_weights(const float *latent, int rows, int cols, Ternary
 }
 
 void bitlinear_dequantize(const TernaryMatrix *t, float *latent) {
-    size_t n = (size_t)t->rows * t->cols, nnz = 0;
-    for (size_t i = 0; i < n; i++) nnz += t->w[i] != 0;
-    /* mean|W| must come back as g: each of the nnz nonzeros carries g*n/nnz. */
-    float mag = nnz ? (float)((double)t->scale * (double)n / (double)nnz) : 0.0f;
+    size_t n = (size_t)t->rows * t->cols, nnz = 0, last = 0;
+    for (size_t i = 0; i < n; i++)
+        if (t->w[i] != 0) {
+            nnz++;
+            last = i;
+        }
+    /* mean|W| must come back as g: each of the nnz nonzeros carries about
+     * g*n/nnz. That magnitude rounded to float can miss g by an ulp once
+     * averaged (no float m has mean m*nnz/n == g for every g), so the last
+     * nonzero takes what is left of g*n, nudged until the mean is g. */
+    const float mag = nnz ? (float)((double)t->scale * (double)n / (double)nnz) : 0.0f;
     for (size_t i = 0; i < n; i++) latent[i] = (float)t->w[i] * mag;
+    if (nnz == 0) return;
+    float rest = (float)((double)t->scale * (double)n - (double)(nnz - 1) * (double)mag);
+    if (!(rest > 0.0f)) rest = mag;
+    for (int k = 0; k < 64; k++) {
+        latent[last] = (float)t->w[last] * rest;
+        const float g = ternary_scale_f32(latent, n);
+        if (g == t->scale || ternary_code_f32(latent[last], t->scale) != t->w[last]) break;
+        rest = nextafterf(rest, g < t->scale ? INFINITY : 0.0f);
+    }
+    if (ternary_scale_f32(latent, n) != t->scale || ternary_code_f32(latent[last], t->scale) != t->w[last])
+        latent[last] = (float)t->w[last] * mag; /* not reachable: keep the plain form (1 ulp off) */
 }
 
 size_t ternary_packed_row_bytes(int cols) { return ((size_t)cols + 3) / 4; }

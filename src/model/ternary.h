@@ -32,7 +32,8 @@ TERNARY_RULE(f64, double, round, fabs)
 
 /* Quantises rows x cols latent weights into out (codes and scale). */
 void bitlinear_quantize_weights(const float *latent, int rows, int cols, TernaryMatrix *out);
-/* Latent weights that quantise back to exactly (Wt, g): nonzeros are +-g*N/nnz. */
+/* Latent weights that quantise back to exactly (Wt, g): nonzeros are
+ * +-g*N/nnz, the last one adjusted so that the mean comes back as g bit for bit. */
 void bitlinear_dequantize(const TernaryMatrix *t, float *latent);
 /* 2-bit packing of SPEC 3.3: code w+1, weight j of a row in byte j/4, bits 2*(j%4). */
 size_t ternary_packed_row_bytes(int cols);

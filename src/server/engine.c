@@ -60,7 +60,7 @@ int engine_open(Engine *e, const ServerConfig *cfg, BittError *err) {
     /* the kernel thread pool is one per process: several sessions at once run single-threaded */
     bitt_set_threads(cfg->parallel > 1 ? 1 : cfg->threads);
     if (bitt_model_load(cfg->model_path, &e->model, err) != 0) return -1;
-    if (bitt_model_set_lm_head_int8(e->model, cfg->lm_head_int8, err) != 0) return -1;
+    if (cfg->lm_head_int8 >= 0 && bitt_model_set_lm_head_int8(e->model, cfg->lm_head_int8, err) != 0) return -1;
     if (cfg->model_name) snprintf(e->model_name, sizeof e->model_name, "%s", cfg->model_name);
     else name_of_path(cfg->model_path, e->model_name, sizeof e->model_name);
     if (chat_template_load(cfg->model_path, &e->tpl, err) != 0) return -1;

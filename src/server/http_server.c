@@ -41,6 +41,7 @@ void server_config_default(ServerConfig *c) {
     c->max_tokens_limit = 4096;
     c->max_body_bytes = (size_t)4 << 20;
     c->timeout_s = 60;
+    c->lm_head_int8 = -1; /* the model's own form */
 }
 
 double http_now(void) {

@@ -25,7 +25,7 @@ typedef struct ServerConfig {
     int max_tokens_limit;       /* larger max_tokens are refused (400) */
     size_t max_body_bytes;      /* larger request bodies are refused (400) */
     int timeout_s;              /* idle connections are closed after this */
-    int lm_head_int8;
+    int lm_head_int8;           /* 1 int8 logits, 0 float, -1 the model file's form */
     int quiet;                  /* no line per request on stderr */
 } ServerConfig;
 

@@ -76,7 +76,13 @@ int train_model_init(TrainModel *tm, const Model *m, TrainBackend *be, BittError
         const ParamRef *p = &m->params[i];
         const TrainTensor *t = &tm->tensors[i];
         const float *src = p->f32;
-        if (p->spec.kind == PARAM_BITLINEAR) {
+        if (p->i8) { /* int8 rows (an I8 .bitt v2): trained as their values */
+            free(tmp);
+            tmp = malloc(p->spec.count * sizeof(float));
+            if (!tmp) { train_model_free(tm); return bitt_fail(err, "out of memory"); }
+            model_param_values(p, tmp);
+            src = tmp;
+        } else if (p->spec.kind == PARAM_BITLINEAR) {
             src = p->bl->latent;
             if (!src) { /* rebuilt from the ternary form */
                 free(tmp);
@@ -122,6 +128,7 @@ int train_model_store(TrainModel *tm, Model *m, BittError *err) {
     for (int i = 0; i < m->n_params && i < tm->n_tensors; i++) {
         ParamRef *p = &m->params[i];
         const TrainTensor *t = &tm->tensors[i];
+        if (p->i8 && model_param_make_f32(m, p, err) != 0) return -1; /* trained values are floats */
         float *dst = p->f32;
         if (p->spec.kind == PARAM_BITLINEAR) {
             if (!p->bl->latent && !(p->bl->latent = malloc(p->spec.count * sizeof(float))))

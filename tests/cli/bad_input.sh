@@ -96,6 +96,34 @@ b[st + 8 + N + t["data_offsets"][0]] = 0xFF
 open(sys.argv[2], "wb").write(b)
 EOF
 bad_model "a packed weight with code 3" 'code3\.bitt.*(code|invalid)' code3.bitt
+# I8 embeddings (SPEC 3.3): a negative row scale, an int8 of -128, a truncated file
+run_ok "$BITT" init --out i8.bitt --dim 64 --layers 2 --vocab 512 --packed --embed i8
+python3 - i8.bitt negscale.bitt m128.bitt <<'EOF'
+import json, struct, sys
+b = bytes(open(sys.argv[1], "rb").read())
+H = struct.unpack("<Q", b[4:12])[0]
+st = 12 + H
+N = struct.unpack("<Q", b[st:st + 8])[0]
+hdr = json.loads(b[st + 8:st + 8 + N])
+data = st + 8 + N
+t = hdr["lm_head.weight_row_scale"]
+assert t["dtype"] == "F32" and t["shape"] == [512], t
+neg = bytearray(b)
+neg[data + t["data_offsets"][0] + 4 * 7:data + t["data_offsets"][0] + 4 * 8] = struct.pack("<f", -0.25)
+open(sys.argv[2], "wb").write(neg)
+t = hdr["embed.weight"]
+assert t["dtype"] == "I8" and t["shape"] == [512, 64], t
+m128 = bytearray(b)
+m128[data + t["data_offsets"][0] + 64 * 3 + 5] = 0x80
+open(sys.argv[3], "wb").write(m128)
+EOF
+bad_model "an I8 row scale < 0" 'negscale\.bitt.*lm_head\.weight_row_scale' negscale.bitt
+bad_model "an int8 of -128" 'm128\.bitt.*embed\.weight.*-128' m128.bitt
+size=$(stat -c %s i8.bitt)
+for n in $((size / 2)) $((size - 2048 - 1)) $((size - 1)); do # the end of the file holds lm_head and its scales
+    head -c $n i8.bitt >trunc.bitt
+    bad_model "i8.bitt truncated to $n of $size bytes" 'trunc\.bitt.*(short|truncat|past the end|end of|incomplete)' trunc.bitt
+done
 
 # --- checkpoint directories ----------------------------------------------------------
 baddir() { rm -rf "$1" && cp -r dir "$1"; }

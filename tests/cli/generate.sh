@@ -148,9 +148,17 @@ EOF
 ok
 cmp -s s0.st s1.st && fail "the state after generating is byte-identical to the one before"
 ok
-# state files load into the same weights in other formats
-run_ok "$BITT" convert "$M" m_packed.bitt --packed
+# state files load into the same weights in other formats (f16 embeddings:
+# the same model; int8 embeddings are other numbers, so another model)
+run_ok "$BITT" convert "$M" m_packed.bitt --packed --embed f16
 run_ok "$BITT" generate --model m_packed.bitt --state-in s0.st --prompt "$B" --max-tokens 4 --temp 0
+ok
+run_ok "$BITT" convert "$M" m_i8.bitt --packed
+expect_fail "a float model's state in its I8 packing" 'another model' \
+    "$BITT" generate --model m_i8.bitt --state-in s0.st --prompt "$B" --max-tokens 4
+run_ok "$BITT" generate --model m_i8.bitt --prompt "$A" --max-tokens 2 --temp 0 --state-out s8.st
+run_ok "$BITT" convert m_i8.bitt m_i8_f16.bitt --packed --embed f16
+run_ok "$BITT" generate --model m_i8_f16.bitt --state-in s8.st --prompt "$B" --max-tokens 4 --temp 0
 ok
 
 # a state from another model is refused

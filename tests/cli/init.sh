@@ -27,6 +27,17 @@ ok
 extra=$(ls -A | grep -Ev '^(v1\.bitt|v2\.bitt|ckpt|out|err)$' || true)
 [[ -z $extra ]] || fail "init left stray files: $extra"
 ok
+# --embed i8: int8 embeddings (default f16 for init; convert --packed defaults to i8)
+run_ok "$BITT" init --out v2i8.bitt "${SMALL[@]}" --packed --embed i8
+run_ok "$BITT" inspect v2i8.bitt --json
+jcheck out '[t["dtype"] for t in d["tensors"] if t["name"] in ("embed.weight", "lm_head.weight")] == ["I8", "I8"]'
+run_ok "$BITT" inspect v2.bitt --json
+jcheck out '[t["dtype"] for t in d["tensors"] if t["name"] in ("embed.weight", "lm_head.weight")] == ["F16", "F16"]'
+(($(stat -c %s v2i8.bitt) < $(stat -c %s v2.bitt))) || fail "init --embed i8 is not smaller than F16"
+expect_fail "--embed without --packed" 'needs --packed' "$BITT" init --out e.bitt "${SMALL[@]}" --embed i8
+expect_fail "--embed of another form" 'f16 or i8' "$BITT" init --out e.bitt "${SMALL[@]}" --packed --embed bf16
+[[ ! -e e.bitt ]] || fail "a refused --embed wrote e.bitt"
+ok
 
 size1=$(stat -c %s v1.bitt)
 size2=$(stat -c %s v2.bitt)

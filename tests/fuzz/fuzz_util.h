@@ -84,8 +84,9 @@ static inline int fuzz_small_model_bitt(TttVariant variant, int forget_gate, uin
 }
 
 /* A model that loaded is whole (SPEC 4): it runs a few tokens and samples
- * one, describes itself in JSON (bitt inspect --json), and writes itself as .bitt v2 (what `bitt convert --packed` does)
- * and v1, which load again. */
+ * one, describes itself in JSON (bitt inspect --json), and writes itself as .bitt v2
+ * with I8 and with F16 embeddings (`bitt convert --packed [--embed f16]`) and as
+ * v1, which load again. */
 static inline void fuzz_use_model(bitt_model *bm, const Model *m) {
     BittError err = {0};
     bitt_session *s = NULL;
@@ -104,18 +105,21 @@ static inline void fuzz_use_model(bitt_model *bm, const Model *m) {
     FUZZ_CHECK(next >= 0 && next < bitt_model_vocab_size(bm), "sampled id %d outside the vocabulary", (int)next);
     bitt_session_free(s);
     if (m) {
-        for (int version = 2; version >= 1; version--) {
+        /* v2 with I8 embeddings, v2 with F16, v1 */
+        static const int versions[3] = {2, 2, 1};
+        static const BittEmbedForm forms[3] = {BITT_EMBED_I8, BITT_EMBED_F16, BITT_EMBED_F16};
+        for (int k = 0; k < 3; k++) {
             uint8_t *buf = NULL;
             size_t len = 0;
             bitt_model *again = NULL;
-            /* v2 may refuse a weight beyond float16's range (an error naming it); v1 holds every model */
-            if (model_save_bitt_memory(m, version, &buf, &len, &err) != 0) {
-                FUZZ_CHECK(version == 2, "a loaded model does not save as v1: %s", err.message);
+            /* F16 may refuse a weight beyond float16's range (an error naming it); the others hold every model */
+            if (model_save_bitt_memory_as(m, versions[k], forms[k], &buf, &len, &err) != 0) {
+                FUZZ_CHECK(k == 1, "a loaded model does not save as form %d: %s", k, err.message);
                 FUZZ_CHECK_ERROR(err);
                 continue;
             }
-            FUZZ_CHECK(bitt_model_load_memory(buf, len, &again, &err) == 0, "a saved v%d model does not load: %s",
-                       version, err.message);
+            FUZZ_CHECK(bitt_model_load_memory(buf, len, &again, &err) == 0, "a saved model (form %d) does not load: %s",
+                       k, err.message);
             bitt_model_free(again);
             free(buf);
         }

@@ -56,6 +56,8 @@ for m in lin lin_nogate seed none; do
   cp $m.bitt "$out/fuzz_bitt/${m}_v1.bitt"
   q "$bitt" convert $m.bitt ${m}_v2.bitt --packed
   cp ${m}_v2.bitt "$out/fuzz_bitt/${m}_v2.bitt"
+  q "$bitt" convert $m.bitt ${m}_v2f16.bitt --packed --embed f16
+  cp ${m}_v2f16.bitt "$out/fuzz_bitt/${m}_v2f16.bitt"
   q "$bitt" convert ${m}_v2.bitt ck_$m
   pack ck_$m/config.json ck_$m/model.safetensors "$out/fuzz_checkpoint/$m"
   cp ck_$m/config.json "$out/fuzz_json/config_$m.json"

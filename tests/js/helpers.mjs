@@ -63,12 +63,15 @@ export function relDiff(a, b) {
 
 // The random models every comparison runs on: .bitt v1 (float32) and v2
 // (packed), TTT-Linear with partial mini-batches, with a bounded memory
-// (state_decay, docs/TTT_MEMORY.md), and the seed variant.
+// (state_decay, docs/TTT_MEMORY.md), with I8 embeddings (int8 rows + a scale
+// per row, SPEC 3.3), and the seed variant.
 export const MODEL_SPECS = [
   { name: 'v1-linear', args: ['--dim', '128', '--layers', '2', '--vocab', '2000', '--seed', '3'] },
   { name: 'v2-linear', args: ['--dim', '128', '--layers', '3', '--vocab', '3000', '--seed', '4', '--packed'] },
   { name: 'v2-linear-decay', args: ['--dim', '128', '--layers', '2', '--vocab', '1800', '--seed', '6', '--mini-batch', '8',
     '--state-decay', '0.8', '--packed'] },
+  { name: 'v2-linear-i8', args: ['--dim', '128', '--layers', '2', '--vocab', '2500', '--seed', '8', '--packed',
+    '--embed', 'i8'] },
   { name: 'v1-linear-nogate', args: ['--dim', '128', '--layers', '2', '--vocab', '2000', '--seed', '3', '--forget-gate', 'off'] },
   { name: 'v2-seed', args: ['--dim', '128', '--layers', '2', '--vocab', '1500', '--seed', '5', '--variant', 'seed', '--packed'] },
 ];

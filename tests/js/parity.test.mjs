@@ -1,6 +1,6 @@
 // parity.test.mjs: the npm package (wasm) against the native CLI on the same
-// random models (.bitt v1 and v2, TTT-Linear with and without the forget
-// gate, and seed): tokenizer ids, logits bit for bit (every backend sums in
+// random models (.bitt v1 and v2 with F16 and I8 embeddings, TTT-Linear with
+// and without the forget gate, and seed): tokenizer ids, logits bit for bit (every backend sums in
 // the same order), identical greedy 128-token continuations, the
 // same sampled text for a seed, and memories saved by one and loaded by the
 // other.
@@ -69,6 +69,19 @@ test('package vs native CLI on random v1/v2 models', async (t) => {
         assert.equal(wasm, native.text);
       } finally {
         m8.dispose();
+      }
+    });
+
+    await t.test(`${name}: f32 lm_head: greedy 128 tokens identical to the CLI's --lm-head f32`, async () => {
+      const m32 = await loadModel(readFileSync(path), { lmHead: 'f32' }); // an I8 file's lm_head dequantised
+      try {
+        const prompt = 'The little dog';
+        const wasm = await collect(m32.generate(prompt, { maxTokens: 128, temperature: 0 }));
+        const native = bittJson(['generate', '--model', path, '--prompt', prompt, '--max-tokens', '128', '--temp', '0',
+          '--lm-head', 'f32']);
+        assert.equal(wasm, native.text);
+      } finally {
+        m32.dispose();
       }
     });
 
