@@ -8,12 +8,21 @@
 # the npm package against the native CLI (node --test tests/js); the web
 # demo in headless Chromium (tests/browser); the package as packed by npm:
 # its types under tsc and a Vite build of it in Chromium (tests/bundle); then
-# the same C suite built with clang, AddressSanitizer and UBSan.
-# Usage: bash scripts/test.sh [--no-asan]
+# the same C suite built with clang, AddressSanitizer and UBSan; then the fuzz
+# harnesses (tests/fuzz, clang's libFuzzer): their regression inputs under
+# ctest and 10 s of fuzzing each (scripts/fuzz.sh; SKIP without the runtime).
+# Usage: bash scripts/test.sh [--no-asan] [--no-fuzz]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 run_asan=1
-[ "${1:-}" = "--no-asan" ] && run_asan=0
+run_fuzz=1
+for a in "$@"; do
+  case "$a" in
+    --no-asan) run_asan=0 ;;
+    --no-fuzz) run_fuzz=0 ;;
+    *) echo "test.sh: unknown argument $a (--no-asan, --no-fuzz)" >&2; exit 2 ;;
+  esac
+done
 
 echo "== native build =="
 # the CUDA plugin (cuda/) is built where CMake finds nvcc: also the toolkit's usual place off PATH
@@ -51,4 +60,16 @@ if [ "$run_asan" = 1 ]; then
   cmake --build --preset asan
   echo "== AddressSanitizer + UBSan tests =="
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --preset asan
+fi
+
+if [ "$run_fuzz" = 1 ]; then
+  echo "== fuzz =="
+  if bash scripts/fuzz.sh --probe; then
+    cmake --preset fuzz -DBITT_WERROR=ON >/dev/null
+    cmake --build --preset fuzz
+    echo "== fuzz: regression inputs (ctest --preset fuzz) =="
+    ctest --preset fuzz
+    echo "== fuzz: 10 s per harness (scripts/fuzz.sh; summary in build-fuzz/fuzz-summary.md) =="
+    bash scripts/fuzz.sh --seconds 10 --no-build
+  fi
 fi

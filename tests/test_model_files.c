@@ -309,7 +309,41 @@ static void check_v2_layout_and_size(void) {
     model_free(m);
 }
 
+/* A finite float32 weight beyond float16's range (found by fuzz_bitt): .bitt
+ * v2 with F16 embeddings would store it as infinity, and the reader would
+ * refuse the file. The writer refuses instead, naming the tensor; I8 rows
+ * and v1 keep it. */
+static void check_v2_refuses_f16_overflow(void) {
+    BittError err = {0};
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    Model *m = make_random_model(300, 16, 1, TTT_LINEAR, 1, 16, 3);
+    CHECK(m != NULL);
+    if (!m) return;
+    m->lm_head[16] = 1e6f;
+    CHECK(model_save_bitt_memory(m, 2, &buf, &len, &err) != 0);
+    CHECK(strstr(err.message, "lm_head.weight") && strstr(err.message, "float16"));
+    CHECK(model_save_bitt_memory_as(m, 2, BITT_EMBED_I8, &buf, &len, &err) == 0); /* int8 rows hold it */
+    Model *i8 = model_load_bitt_memory(buf, len, "v2 i8", 0, &err);
+    CHECK(i8 != NULL);
+    model_free(i8);
+    free(buf);
+    CHECK(model_save_bitt_memory(m, 1, &buf, &len, &err) == 0);
+    Model *back = model_load_bitt_memory(buf, len, "v1", 0, &err);
+    CHECK(back != NULL && back->lm_head[16] == 1e6f);
+    model_free(back);
+    free(buf);
+    m->lm_head[16] = 65504.0f; /* the largest f16: still written */
+    CHECK(model_save_bitt_memory(m, 2, &buf, &len, &err) == 0);
+    back = model_load_bitt_memory(buf, len, "v2", 0, &err);
+    CHECK(back != NULL && back->lm_head[16] == 65504.0f);
+    model_free(back);
+    free(buf);
+    model_free(m);
+}
+
 int main(void) {
+    check_v2_refuses_f16_overflow();
     check_round_trip(TTT_LINEAR);
     check_round_trip(TTT_SEED);
     check_round_trip(TTT_NONE);

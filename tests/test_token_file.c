@@ -366,7 +366,44 @@ static void test_prepare(void) {
     remove("ttf_corpus.txt");
 }
 
+/* token_file_open_memory (the fuzz harness's way in) reads what
+ * token_file_open reads from the same bytes, and refuses what it refuses
+ * with the same message. */
+static void test_from_memory(void) {
+    int32_t ids[300], got[300];
+    BittError err, err2;
+    TokenFile tf, tf2;
+    size_t bin_len, side_len, i;
+    for (i = 0; i < 300; i++) ids[i] = (int32_t)((i * 31u) % 300u);
+    CHECK(write_tokens(BIN, ids, 300, 300, "0123456789abcdef", &err) == 0);
+    char *bin = read_text(BIN, &bin_len), *side = read_text(SIDE, &side_len);
+    CHECK(bin && side && bin_len == 600);
+    if (!bin || !side) return;
+    CHECK_MSG(token_file_open_memory(&tf, BIN, (const uint8_t *)bin, bin_len, side, side_len, NULL, NULL, &err) == 0,
+              "%s", err.message);
+    CHECK(tf.n_tokens == 300 && tf.dtype_bytes == 2 && tf.vocab_size == 300 && strcmp(tf.path, BIN) == 0);
+    token_file_read(&tf, 0, 300, got);
+    CHECK(memcmp(ids, got, sizeof ids) == 0);
+    token_file_close(&tf);
+    /* one byte short: the same refusal both ways */
+    CHECK(write_file(BIN, bin, bin_len - 2) == 0);
+    CHECK(token_file_open(&tf2, BIN, NULL, NULL, &err2) != 0);
+    CHECK(token_file_open_memory(&tf, BIN, (const uint8_t *)bin, bin_len - 2, side, side_len, NULL, NULL, &err) != 0);
+    CHECK(strcmp(err.message, err2.message) == 0 && strstr(err.message, "truncated"));
+    CHECK(tf.data == NULL && tf.path == NULL);
+    /* an id outside the vocabulary */
+    bin[0] = (char)0xff, bin[1] = (char)0xff;
+    CHECK(token_file_open_memory(&tf, BIN, (const uint8_t *)bin, bin_len, side, side_len, NULL, NULL, &err) != 0);
+    CHECK(strstr(err.message, BIN) && strstr(err.message, "outside the vocabulary"));
+    /* a sidecar that is not JSON names the sidecar */
+    CHECK(token_file_open_memory(&tf, BIN, (const uint8_t *)bin, bin_len, "{", 1, NULL, NULL, &err) != 0);
+    CHECK(strstr(err.message, SIDE) != NULL);
+    free(bin);
+    free(side);
+}
+
 int main(void) {
+    test_from_memory();
     test_round_trip();
     test_writer_refusals();
     test_bad_files();

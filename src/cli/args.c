@@ -2,6 +2,7 @@
 #include "args.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,7 +47,9 @@ static int parse_value(const Command *cmd, Flag *f, const char *text) {
         return 0;
     }
     case FLAG_U64: {
-        if (*text == '-') { cli_fail(cmd->name, "--%s: '%s' is not a non-negative integer", f->name, text); return -1; }
+        if (*text < '0' || *text > '9') { /* strtoull would take " -1" as 2^64 - 1 */
+            cli_fail(cmd->name, "--%s: '%s' is not a non-negative integer", f->name, text); return -1;
+        }
         unsigned long long v = strtoull(text, &end, 10);
         if (!*text || *end || errno)
             { cli_fail(cmd->name, "--%s: '%s' is not a non-negative integer", f->name, text); return -1; }
@@ -57,6 +60,8 @@ static int parse_value(const Command *cmd, Flag *f, const char *text) {
         double v = strtod(text, &end);
         if (!*text || *end || errno || !isfinite(v))
             { cli_fail(cmd->name, "--%s: '%s' is not a number", f->name, text); return -1; }
+        if (fabs(v) > FLT_MAX) /* finite as a double, infinite as the float it is stored in */
+            { cli_fail(cmd->name, "--%s: '%s' is out of range", f->name, text); return -1; }
         *(float *)f->value = (float)v;
         return 0;
     }

@@ -226,9 +226,10 @@ int recall_key_write(const RecallCorpus *c, const char *tokenizer_fingerprint, c
     return rc;
 }
 
-int recall_key_read(const char *path, size_t text_len, RecallCorpus *out, char fingerprint[17], BittError *err) {
+int recall_key_parse(const char *json, size_t json_len, const char *path, size_t text_len, RecallCorpus *out,
+                     char fingerprint[17], BittError *err) {
     memset(out, 0, sizeof *out);
-    JsonDoc *doc = json_parse_file(path, err);
+    JsonDoc *doc = json_parse(json, json_len, path, err);
     if (!doc) return -1;
     const JsonValue *root = json_doc_root(doc);
     const char *format = json_get_string(root, "format"), *fp = json_get_string(root, "tokenizer_fingerprint");
@@ -270,9 +271,12 @@ int recall_key_read(const char *path, size_t text_len, RecallCorpus *out, char f
                                        : NULL;
                 const double a0 = v0 ? v0[0] : -1, a1 = v0 ? p->u.array.items[1].u.number : -1;
                 if (!v0 || !(a0 >= (double)s && a0 < a1 && a1 <= (double)e) || a0 != (double)(uint64_t)a0 ||
-                    a1 != (double)(uint64_t)a1)
+                    a1 != (double)(uint64_t)a1) {
+                    /* before the conversions below, which are undefined for -1 or 1e300 (found by fuzz_recall_key) */
                     rc = bitt_fail(err, "%s: document %zu: answer %d is not a byte range inside the document", path, i,
                                    a);
+                    break;
+                }
                 rd->answer[a][0] = (uint64_t)a0;
                 rd->answer[a][1] = (uint64_t)a1;
             }
@@ -280,5 +284,15 @@ int recall_key_read(const char *path, size_t text_len, RecallCorpus *out, char f
     }
     json_doc_free(doc);
     if (rc) recall_corpus_free(out);
+    return rc;
+}
+
+int recall_key_read(const char *path, size_t text_len, RecallCorpus *out, char fingerprint[17], BittError *err) {
+    uint8_t *buf;
+    size_t len;
+    memset(out, 0, sizeof *out);
+    if (file_read_all(path, &buf, &len, err) != 0) return -1;
+    int rc = recall_key_parse((const char *)buf, len, path, text_len, out, fingerprint, err);
+    free(buf);
     return rc;
 }

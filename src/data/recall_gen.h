@@ -55,5 +55,8 @@ void recall_corpus_free(RecallCorpus *c);
 int recall_key_write(const RecallCorpus *c, const char *tokenizer_fingerprint, const char *path, BittError *err);
 /* Reads a key; every range is checked against text_len (the corpus). */
 int recall_key_read(const char *path, size_t text_len, RecallCorpus *out, char fingerprint[17], BittError *err);
+/* The same from the key's text in memory (path names it in messages). */
+int recall_key_parse(const char *json, size_t json_len, const char *path, size_t text_len, RecallCorpus *out,
+                     char fingerprint[17], BittError *err);
 
 #endif

@@ -71,20 +71,16 @@ static int get_count(const JsonValue *root, const char *side, const char *key, d
     return 0;
 }
 
-static int read_sidecar(TokenFile *tf, const char *side, BittError *err) {
-    uint8_t *text = NULL;
-    size_t len;
+/* Checks the sidecar's text (side names it) and fills tf's fields from it. */
+static int parse_sidecar(TokenFile *tf, const char *side, const char *text, size_t len, BittError *err) {
     JsonDoc *doc;
     const JsonValue *root;
     const char *s;
     uint64_t version = 0, vocab = 0, eos = 0;
     int rc = -1;
-    BittError why;
-    if (file_read_limited(side, MAX_SIDECAR_BYTES, &text, &len, &why))
-        return bitt_fail(err, "%s: the sidecar of %s cannot be read (%s; token files are made by "
-                         "bitt prepare, which writes both)", side, tf->path, why.message);
-    doc = json_parse((const char *)text, len, side, err);
-    free(text);
+    if (len > MAX_SIDECAR_BYTES)
+        return bitt_fail(err, "%s: %zu bytes is too large for a sidecar (at most %u)", side, len, MAX_SIDECAR_BYTES);
+    doc = json_parse(text, len, side, err);
     if (!doc) return -1;
     root = json_doc_root(doc);
     if (root->type != JSON_OBJECT) {
@@ -149,42 +145,85 @@ done:
     return rc;
 }
 
-static int load_tokens(TokenFile *tf, BittError *err) {
-    FILE *f = file_open_read(tf->path, err); /* a FIFO or device is refused, not waited on */
-    struct stat st;
-    uint64_t want = tf->n_tokens * (uint64_t)tf->dtype_bytes, i;
-    size_t got;
-    if (!f) return -1;
-    if (fstat(fileno(f), &st) != 0) {
-        fclose(f);
-        return bitt_fail(err, "%s: cannot stat: %s", tf->path, strerror(errno));
-    }
-    if ((uint64_t)st.st_size % (uint64_t)tf->dtype_bytes != 0) {
-        fclose(f);
+static int read_sidecar(TokenFile *tf, const char *side, BittError *err) {
+    uint8_t *text = NULL;
+    size_t len;
+    BittError why;
+    int rc;
+    if (file_read_limited(side, MAX_SIDECAR_BYTES, &text, &len, &why))
+        return bitt_fail(err, "%s: the sidecar of %s cannot be read (%s; token files are made by "
+                         "bitt prepare, which writes both)", side, tf->path, why.message);
+    rc = parse_sidecar(tf, side, (const char *)text, len, err);
+    free(text);
+    return rc;
+}
+
+/* The token bytes' size against the sidecar, before anything is allocated. */
+static int check_token_bytes(const TokenFile *tf, uint64_t size, BittError *err) {
+    uint64_t want = tf->n_tokens * (uint64_t)tf->dtype_bytes;
+    if (size % (uint64_t)tf->dtype_bytes != 0)
         return bitt_fail(err, "%s: %llu bytes is not a whole number of %s tokens (%d bytes each): the file is "
-                         "damaged or its sidecar names the wrong dtype", tf->path, (unsigned long long)st.st_size,
+                         "damaged or its sidecar names the wrong dtype", tf->path, (unsigned long long)size,
                          tf->dtype_bytes == 2 ? "u16" : "u32", tf->dtype_bytes);
-    }
-    if ((uint64_t)st.st_size != want) {
-        fclose(f);
+    if (size != want)
         return bitt_fail(err, "%s: the file has %llu bytes but its sidecar says %llu %s tokens (%llu bytes): %s",
-                         tf->path, (unsigned long long)st.st_size, (unsigned long long)tf->n_tokens,
+                         tf->path, (unsigned long long)size, (unsigned long long)tf->n_tokens,
                          tf->dtype_bytes == 2 ? "u16" : "u32", (unsigned long long)want,
-                         (uint64_t)st.st_size < want ? "truncated" : "the file and the sidecar disagree");
-    }
-    if (want > (uint64_t)(size_t)-1 / 2 || !(tf->data = malloc(want ? (size_t)want : 1))) {
-        fclose(f);
+                         size < want ? "truncated" : "the file and the sidecar disagree");
+    if (want > (uint64_t)(size_t)-1 / 2)
         return bitt_fail(err, "%s: out of memory loading %llu bytes", tf->path, (unsigned long long)want);
-    }
-    got = want ? fread(tf->data, 1, (size_t)want, f) : 0;
-    fclose(f);
-    if (got != want) return bitt_fail(err, "%s: read error (%zu of %llu bytes)", tf->path, got, (unsigned long long)want);
+    return 0;
+}
+
+/* Every loaded id against the vocabulary. */
+static int check_token_ids(const TokenFile *tf, BittError *err) {
+    uint64_t i;
     for (i = 0; i < tf->n_tokens; i++) {
         int32_t id = token_file_get(tf, i);
         if (id < 0 || id >= tf->vocab_size)
             return bitt_fail(err, "%s: token %lld at position %llu is outside the vocabulary (%d ids)", tf->path,
                              (long long)(uint32_t)id, (unsigned long long)i, (int)tf->vocab_size);
     }
+    return 0;
+}
+
+static int load_tokens(TokenFile *tf, BittError *err) {
+    FILE *f = file_open_read(tf->path, err); /* a FIFO or device is refused, not waited on */
+    struct stat st;
+    uint64_t want = tf->n_tokens * (uint64_t)tf->dtype_bytes;
+    size_t got;
+    if (!f) return -1;
+    if (fstat(fileno(f), &st) != 0) {
+        fclose(f);
+        return bitt_fail(err, "%s: cannot stat: %s", tf->path, strerror(errno));
+    }
+    if (check_token_bytes(tf, (uint64_t)st.st_size, err)) {
+        fclose(f);
+        return -1;
+    }
+    if (!(tf->data = malloc(want ? (size_t)want : 1))) {
+        fclose(f);
+        return bitt_fail(err, "%s: out of memory loading %llu bytes", tf->path, (unsigned long long)want);
+    }
+    got = want ? fread(tf->data, 1, (size_t)want, f) : 0;
+    fclose(f);
+    if (got != want) return bitt_fail(err, "%s: read error (%zu of %llu bytes)", tf->path, got, (unsigned long long)want);
+    return check_token_ids(tf, err);
+}
+
+/* The tokenizer check shared by both openers: same fingerprint and vocabulary. */
+static int check_tokenizer(const TokenFile *tf, const char *path, const char *side, const Tokenizer *tok,
+                           const char *tokenizer_path, BittError *err) {
+    char fp[17];
+    const char *tname = tokenizer_path ? tokenizer_path : "the tokenizer";
+    if (!tok) return 0;
+    if (tokenizer_fingerprint(tok, fp, err)) return -1;
+    if (strcmp(fp, tf->fingerprint) != 0)
+        return bitt_fail(err, "%s was made with another tokenizer than %s: tokenizer fingerprint %s in %s, %s for %s "
+                         "(run bitt prepare again with this tokenizer)", path, tname, tf->fingerprint, side, fp, tname);
+    if (tokenizer_vocab_size(tok) != tf->vocab_size)
+        return bitt_fail(err, "%s: vocab_size %d in %s, but %s has %d ids", path, (int)tf->vocab_size, side, tname,
+                         tokenizer_vocab_size(tok));
     return 0;
 }
 
@@ -198,22 +237,35 @@ int token_file_open(TokenFile *tf, const char *path, const Tokenizer *tok, const
         return bitt_fail(err, "%s: out of memory", path);
     }
     if (read_sidecar(tf, side, err)) goto fail;
-    if (tok) {
-        char fp[17];
-        const char *tname = tokenizer_path ? tokenizer_path : "the tokenizer";
-        if (tokenizer_fingerprint(tok, fp, err)) goto fail;
-        if (strcmp(fp, tf->fingerprint) != 0) {
-            bitt_fail(err, "%s was made with another tokenizer than %s: tokenizer fingerprint %s in %s, %s for %s "
-                      "(run bitt prepare again with this tokenizer)", path, tname, tf->fingerprint, side, fp, tname);
-            goto fail;
-        }
-        if (tokenizer_vocab_size(tok) != tf->vocab_size) {
-            bitt_fail(err, "%s: vocab_size %d in %s, but %s has %d ids", path, (int)tf->vocab_size, side, tname,
-                      tokenizer_vocab_size(tok));
-            goto fail;
-        }
-    }
+    if (check_tokenizer(tf, path, side, tok, tokenizer_path, err)) goto fail;
     if (load_tokens(tf, err)) goto fail;
+    free(side);
+    return 0;
+fail:
+    free(side);
+    token_file_close(tf);
+    return -1;
+}
+
+int token_file_open_memory(TokenFile *tf, const char *path, const uint8_t *tokens, size_t tokens_len,
+                           const char *sidecar, size_t sidecar_len, const Tokenizer *tok, const char *tokenizer_path,
+                           BittError *err) {
+    char *side;
+    memset(tf, 0, sizeof *tf);
+    if (!(tf->path = dup_str(path)) || !(side = with_suffix(path, ".json"))) {
+        free(tf->path);
+        tf->path = NULL;
+        return bitt_fail(err, "%s: out of memory", path);
+    }
+    if (parse_sidecar(tf, side, sidecar, sidecar_len, err) || check_tokenizer(tf, path, side, tok, tokenizer_path, err) ||
+        check_token_bytes(tf, tokens_len, err))
+        goto fail;
+    if (!(tf->data = malloc(tokens_len ? tokens_len : 1))) {
+        bitt_fail(err, "%s: out of memory loading %zu bytes", path, tokens_len);
+        goto fail;
+    }
+    if (tokens_len) memcpy(tf->data, tokens, tokens_len);
+    if (check_token_ids(tf, err)) goto fail;
     free(side);
     return 0;
 fail:

@@ -55,6 +55,12 @@ typedef struct TokenFile {
  * nothing is left open. */
 int token_file_open(TokenFile *tf, const char *path, const Tokenizer *tok, const char *tokenizer_path,
                     BittError *err);
+/* The same checks on a token file already in memory: tokens_len bytes of
+ * ids and the sidecar's text (path names both in messages, as
+ * token_file_open does; the tokens are copied). */
+int token_file_open_memory(TokenFile *tf, const char *path, const uint8_t *tokens, size_t tokens_len,
+                           const char *sidecar, size_t sidecar_len, const Tokenizer *tok, const char *tokenizer_path,
+                           BittError *err);
 void token_file_close(TokenFile *tf);
 
 static inline int32_t token_file_get(const TokenFile *tf, uint64_t i) {

@@ -266,6 +266,11 @@ Model *model_load_bitt_memory(const uint8_t *buf, size_t len, const char *source
     return m;
 }
 
+Model *model_from_checkpoint_parts(const JsonValue *config, const char *config_source, Tokenizer *tok,
+                                   const SafeTensors *st, int keep_latent, BittError *err) {
+    return model_build(config, config_source, tok, st, 0, keep_latent, err);
+}
+
 static char *join_path(const char *dir, const char *name) {
     size_t n = strlen(dir) + strlen(name) + 2;
     char *p = malloc(n);
@@ -285,7 +290,7 @@ static Model *load_checkpoint_dir(const char *dir, int keep_latent, BittError *e
         bitt_fail(err, "out of memory");
     } else if ((doc = json_parse_file(cfg_path, err)) != NULL && (tok = tokenizer_load_file(tok_path, err)) != NULL &&
                safetensors_load_file(st_path, &st, err) == 0) {
-        m = model_build(json_doc_root(doc), cfg_path, tok, &st, 0, keep_latent, err);
+        m = model_from_checkpoint_parts(json_doc_root(doc), cfg_path, tok, &st, keep_latent, err);
         tok = NULL;
         safetensors_free(&st);
     }
@@ -375,11 +380,18 @@ static int add_tensors(const Model *m, int version, BittEmbedForm embed, StWrite
         } else if (p->spec.kind == PARAM_EMBED && version == 2) {
             uint16_t *half = malloc(n * sizeof(uint16_t) + 1);
             if (!half) return bitt_fail(err, "out of memory");
-            if (p->i8) /* dequantised, as the fingerprint hashes them */
-                for (size_t j = 0; j < n; j++)
-                    half[j] = f32_to_f16((float)p->i8->w[j] * p->i8->row_scale[j / (size_t)p->i8->cols]);
-            else
-                for (size_t j = 0; j < n; j++) half[j] = f32_to_f16(p->f32[j]);
+            for (size_t j = 0; j < n; j++) {
+                const float v = p->i8 /* dequantised, as the fingerprint hashes them */
+                                    ? (float)p->i8->w[j] * p->i8->row_scale[j / (size_t)p->i8->cols]
+                                    : p->f32[j];
+                half[j] = f32_to_f16(v);
+                if ((half[j] & 0x7c00) == 0x7c00) { /* finite in float32, infinite in f16: readers refuse it */
+                    free(half);
+                    return bitt_fail(err, "tensor '%s' element %zu is %g, outside float16's range (|x| < 65520): "
+                                     "F16 embeddings cannot hold it; write them as I8 rows (--embed i8) or write v1",
+                                     p->spec.name, j, (double)v);
+                }
+            }
             if (st_writer_add_owned(w, p->spec.name, ST_F16, p->spec.ndim, p->spec.shape, half, err) != 0) return -1;
         } else if (p->spec.kind == PARAM_EMBED && p->i8) { /* float files: dequantised */
             float *values = malloc(n * sizeof(float) + 1);

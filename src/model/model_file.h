@@ -18,6 +18,12 @@ Model *model_load(const char *path, int keep_latent, BittError *err);
 /* Loads a .bitt file from memory (the buffer may be freed afterwards). */
 Model *model_load_bitt_memory(const uint8_t *buf, size_t len, const char *source, int keep_latent,
                               BittError *err);
+/* A checkpoint directory's model from its parts once read: config.json's
+ * object (config_source names it in messages), the tokenizer (taken over:
+ * freed on failure too) and model.safetensors. model_load reads a directory
+ * through this; the fuzz harness (tests/fuzz) calls it on bytes. */
+Model *model_from_checkpoint_parts(const JsonValue *config, const char *config_source, Tokenizer *tok,
+                                   const SafeTensors *st, int keep_latent, BittError *err);
 /* Fills m's weights from a safetensors set (float or packed BitLinear forms). */
 int model_load_tensors(Model *m, const SafeTensors *st, int keep_latent, BittError *err);
 

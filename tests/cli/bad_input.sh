@@ -27,6 +27,11 @@ expect_fail "--top-p 0" 'top-p|top_p' "$BITT" generate --model m.bitt --prompt h
 expect_fail "--top-p 1.5" 'top-p|top_p' "$BITT" generate --model m.bitt --prompt hi --top-p 1.5
 expect_fail "--top-k -3" 'top-k|top_k' "$BITT" generate --model m.bitt --prompt hi --top-k -3
 expect_fail "--seed -1" 'seed' "$BITT" generate --model m.bitt --prompt hi --seed -1
+expect_fail "--seed ' -1' (strtoull skips the space and wraps the minus)" 'seed.*non-negative' \
+    "$BITT" generate --model m.bitt --prompt hi --seed ' -1'
+# a float flag beyond float's range was stored as infinity (found by fuzz_cli_args)
+expect_fail "--temp 1e39" 'temp.*out of range' "$BITT" generate --model m.bitt --prompt hi --temp 1e39
+expect_fail "--lr -1e39" 'lr.*out of range' "$BITT" train --data d.bin --tokenizer t.json --out r --lr -1e39
 expect_fail "a value for a boolean flag" 'json' "$BITT" generate --model m.bitt --prompt hi --json=yes
 expect_fail "stray positional argument" 'stray' "$BITT" generate --model m.bitt --prompt hi stray
 expect_fail "missing --model" 'model' "$BITT" generate --prompt hi

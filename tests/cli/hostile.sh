@@ -96,4 +96,12 @@ BITT_KERNELS=dense-f32 run_ok "$BITT" generate --model m.bitt --prompt "Once upo
 BITT_KERNELS=dense-f32 run_ok "$BITT" eval --model m.bitt --text t.txt --json
 ok
 
+# --- a recall answer key with an answer that is not a [start, end] pair ------
+# (found by fuzz_recall_key: the -1 put in for a missing number was converted
+# to an unsigned offset, undefined behaviour, before the error was returned)
+printf 'Some text of the recall task.\n' >rk.txt
+printf '%s' '{"format":"bitt-recall","tokenizer_fingerprint":"7d5d02655916079b","facts":2,"documents":[{"start":0,"end":6,"gap":0,"answers":[[]]}]}' >rk.txt.json
+expect_fail "recall key: an answer that is not a pair" 'rk\.txt\.json.*answer 0' \
+    "$BITT" eval --model m.bitt --text rk.txt --task recall
+
 finish
