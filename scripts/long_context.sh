@@ -9,9 +9,12 @@
 #   spec12      TTT-Linear as SPEC 1.2 writes it (no gate, no decay), state carried
 #   none        no mixer
 #   seed        the seed mixer, state carried
+#   NAME-ctx512 run NAME with windows of 512 tokens, batch 4 (the same
+#               tokens a step): gradients reach 512 tokens back
 # then scores each on valid-head.txt: one pass (bitt eval, with the loss by
 # position and its plot), the trainer's windowed validation, and the
-# repeated story after a gap (bitt eval --task repeat). The recall task:
+# repeated story after a gap (bitt eval --task repeat), and what each forget
+# gate keeps (scripts/gate_lengths.py, with torch). The recall task:
 # models of the same size trained on recall documents (facts, a gap of
 # story text, questions: bitt corpus --task recall, gaps up to 512 tokens,
 # filler from the training slices) mixed with the stories, scored on recall
@@ -62,14 +65,15 @@ flags_of() { # the mixer flags of a run name
 }
 
 train() { # name data-file
-    local name=$1 data=$2
+    local name=$1 data=$2 mixer=${1#recall-} context=128 batch=16
     [[ -f $name/checkpoint/state.json ]] && grep -q "\"step\": $STEPS," "$name/checkpoint/state.json" && return 0
-    local args=(--data "$data" --val val.bin --tokenizer tok4k.json --dim 128 --layers 4 --context 128 --batch 16
+    if [[ $mixer == *-ctx512 ]]; then mixer=${mixer%-ctx512}; context=512; batch=4; fi
+    local args=(--data "$data" --val val.bin --tokenizer tok4k.json --dim 128 --layers 4 --context $context --batch $batch
                 --steps "$STEPS" --lr 1e-3 --warmup 60 --min-lr 1e-5 --eval-interval 100 --save-interval 200
                 --val-windows 64 --seed 1 --threads 1 --log-interval 50)
     # shellcheck disable=SC2046
-    if [[ -d $name/checkpoint ]]; then "$BITT" train "${args[@]}" $(flags_of "${name#recall-}") --out "$name" --resume
-    else "$BITT" train "${args[@]}" $(flags_of "${name#recall-}") --out "$name"; fi >"$name.log" 2>&1
+    if [[ -d $name/checkpoint ]]; then "$BITT" train "${args[@]}" $(flags_of "$mixer") --out "$name" --resume
+    else "$BITT" train "${args[@]}" $(flags_of "$mixer") --out "$name"; fi >"$name.log" 2>&1
 }
 
 jobs_list=()
@@ -90,6 +94,13 @@ for r in $RUNS; do
         --plot "$OUT/position-$r.svg" --json --threads 2 >"$r.eval.json"
     [[ -f $r.repeat.json ]] || "$BITT" eval --model "$r/checkpoint" --text "$DATA/valid-head.txt" --task repeat \
         --gaps "$REPEAT_GAPS" --trials 30 --json --threads 2 >"$r.repeat.json"
+done
+# what the forget gates keep (the PyTorch reference reads the checkpoint; skipped without torch)
+for r in $RUNS $(for x in $RECALL_RUNS; do echo "recall-$x"; done); do
+    if [[ ! -f $r.gates.json ]] && grep -q '"forget_gate": true' "$r/checkpoint/config.json" &&
+        /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+        /usr/bin/python3 "$ROOT/scripts/gate_lengths.py" "$r/checkpoint" val.bin --tokens 8192 --json >"$r.gates.json"
+    fi
 done
 for r in $RECALL_RUNS; do
     [[ -f recall-$r.eval.json ]] || "$BITT" eval --model "recall-$r/checkpoint" --text recall-eval.txt --task recall \

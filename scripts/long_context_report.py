@@ -58,6 +58,35 @@ def main():
             cells.append(f"{v[0]:.3f}" if v else "")
         L.append(f"| [{a}, {b}) | " + " | ".join(cells) + " |")
     L.append("")
+    if "none" in res["runs"]:
+        # what the memory adds at each position: the text's difficulty cancels out
+        L.append("The same minus `none` (the gain of the memory at each position, nats/token; negative = better):")
+        L.append("")
+        others = [r for r in res["runs"] if r != "none"]
+        L.append("| positions | " + " | ".join(others) + " |")
+        L.append("|---|" + "---|" * len(others))
+        base = {x["from"]: x["loss"] for x in res["runs"]["none"]["eval"]["by_position"] if x["tokens"]}
+        for (a, b) in bins:
+            if a not in base:
+                continue
+            cells = []
+            for r in others:
+                v = [x["loss"] for x in res["runs"][r]["eval"]["by_position"] if x["from"] == a and x["tokens"]]
+                cells.append(f"{v[0] - base[a]:+.3f}" if v else "")
+            L.append(f"| [{a}, {b}) | " + " | ".join(cells) + " |")
+        L.append("")
+    gates = {r: load(os.path.join(work, f"{r}.gates.json")) for r in runs + [f"recall-{x}" for x in recall_runs]
+             if os.path.exists(os.path.join(work, f"{r}.gates.json"))}
+    for r, g in gates.items():
+        L.append(f"What the forget gate of `{r}` keeps ({g['tokens']} tokens of the validation text; "
+                 "memory length = 1/mean(-l_t) tokens; kept = the share of the memory left after 256 / 1,024 tokens):")
+        L.append("")
+        L.append("| layer | head | initial length | length | median of 1/(-l_t) | kept after 256 | kept after 1,024 |")
+        L.append("|---|---|---|---|---|---|---|")
+        for h in g["heads"]:
+            L.append(f"| {h['layer']} | {h['head']} | {h['init_length']:.0f} | {h['length']:.1f} | "
+                     f"{h['median_gate_length']:.0f} | {h['kept_256']:.3f} | {h['kept_1024']:.3f} |")
+        L.append("")
     L.append("Repeated story after a gap (valid-head paragraphs; gain = loss on A after another paragraph and the gap - loss on A after A and the gap, nats/token):")
     L.append("")
     gaps = [g["gap"] for g in next(iter(res["runs"].values()))["repeat"]]
