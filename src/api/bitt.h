@@ -63,8 +63,10 @@ int bitt_model_load(const char *path, bitt_model **out, BittError *err);
 /* A .bitt file held in memory (copied as needed; data may be freed after). */
 int bitt_model_load_memory(const void *data, size_t len, bitt_model **out, BittError *err);
 void bitt_model_free(bitt_model *m);
-/* Logits through an int8 copy of lm_head (per-row scales): faster decode,
- * logits within about 1e-2 of the float ones. on = 0: float lm_head (default). */
+/* Logits through int8 rows of lm_head (per-row scales): faster decode,
+ * logits within about 1e-2 of the float ones. on = 0: float lm_head. The
+ * default is the file's form: int8 for an I8 .bitt v2 (its own rows; on = 0
+ * then makes a float copy), float for the others. */
 int bitt_model_set_lm_head_int8(bitt_model *m, int on, BittError *err);
 /* The kernel backend in use ("scalar", "avx2", ...). */
 const char *bitt_model_kernels(const bitt_model *m);

@@ -30,9 +30,10 @@ from a short bitt train run), and checks:
     match; every tensor has a gradient, except W0/b0 from a carried state
     without decay or gate, which must get exactly none on both sides;
   - one float32 trainer run against the float64 reference (looser);
-  - logits: a packed .bitt v2 (bitt convert --packed), a .bitt v1 and the
-    checkpoint directory read by the reference give bitt_dump_logits' last
-    logits after a text (max difference <= 1e-4 of the largest logit);
+  - logits: packed .bitt v2 files (bitt convert --packed, F16 and I8
+    embeddings), a .bitt v1 and the checkpoint directory read by the
+    reference give bitt_dump_logits' last logits after a text with the float
+    lm_head (max difference <= 1e-4 of the largest logit);
   - the reference itself: dual form = primal form (plain, decay, gate; fresh
     and carried), the closed-form inner gradient = autograd, round half away
     from zero, the I8 + row_scale embedding form;
@@ -308,11 +309,13 @@ def logits_cases(tools, models):
     rows = []
     for label, d in models:
         packed, v1 = os.path.join(tools.work, label + ".v2.bitt"), os.path.join(tools.work, label + ".v1.bitt")
-        run([tools.bitt, "convert", d, packed, "--packed"])
+        packed_i8 = os.path.join(tools.work, label + ".v2-i8.bitt")
+        run([tools.bitt, "convert", d, packed, "--packed", "--embed", "f16"])
+        run([tools.bitt, "convert", d, packed_i8, "--packed", "--embed", "i8"])
         run([tools.bitt, "convert", d, v1])
-        for path, form in ((packed, "v2"), (v1, "v1"), (d, "dir")):
+        for path, form in ((packed, "v2"), (packed_i8, "v2-i8"), (v1, "v1"), (d, "dir")):
             m = bl.load_model(path, device=DEVICE, requires_grad=False)
-            if form == "v2":
+            if form.startswith("v2"):
                 check(m.bitt_version == 2 and len(m.ternary) > 0, f"{label}: {packed} did not load as packed v2")
             for text in TEXTS:
                 tok = json.loads(run([tools.bitt, "tokenize", "--tokenizer", f"{tools.work}/tok.json", "--text",
@@ -320,7 +323,8 @@ def logits_cases(tools, models):
                 ids = torch.tensor([[2] + tok])  # a fresh session reads </s> first
                 with torch.no_grad():
                     ref = m.forward(ids)[0][0, -1].cpu().numpy()
-                c = np.array(json.loads(run([tools.dump_logits, path, text]))["logits"])
+                # the float lm_head: the reference dequantises an I8 file's rows as the engine does
+                c = np.array(json.loads(run([tools.dump_logits, "--float-lm-head", path, text]))["logits"])
                 err = float(np.abs(ref - c).max() / max(1.0, np.abs(c).max()))
                 check(err <= LOGIT_TOL, f"logits {label} {form} ({len(tok) + 1} tokens): max difference {err:.2e}")
                 rows.append((f"{label} {form} {len(tok) + 1} tokens", err))
@@ -376,7 +380,7 @@ def self_checks(tools, decay_dir, gate_dir, linear_dir, ids):
         d_gate = abs(float(models[-1].loss(win, state)[0]) - l_plain)
     check(e1 < 1e-12, f"forget gate with a = 1: {e1:.2e} from the model without a gate")
     check(d_gate > 1e-3, f"a random forget gate changes the loss by only {d_gate:.2e}")
-    # the I8 + row_scale embedding form of .bitt v2 (the C writer emits F16 only)
+    # the I8 + row_scale embedding form of .bitt v2, written here from an F16 file by the SPEC 3.3 rule
     c, tok, params, ternary, _ = bl.read_model_files(os.path.join(tools.work, "linear.v2.bitt"))
     emb = params["embed.weight"]
     rs = np.abs(emb).max(axis=1) / 127.0
