@@ -8,9 +8,11 @@ the bias), the memory length it has on real text (1/mean(-l): the e-folding
 length in tokens of the memory's deviation from its resting point), the share
 of the memory kept after 256 and 1,024 tokens (exp of the mean sum of l over
 such spans), and the gate at </s> tokens (a gate near 0 resets the memory
-there). --json writes the same as JSON.
+there). --json writes the same as JSON. --closes LAYER:HEAD:K lists the K
+tokens where that head forgets most, each with the text around it.
 
 Usage: /usr/bin/python3 scripts/gate_lengths.py CHECKPOINT TOKENS [--tokens N] [--json]
+                                                [--closes LAYER:HEAD:K]
 """
 import argparse
 import json
@@ -30,6 +32,7 @@ def main():
     ap.add_argument("tokens")
     ap.add_argument("--tokens", dest="n", type=int, default=4096)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--closes", help="LAYER:HEAD:K: the K tokens where that head keeps least")
     a = ap.parse_args()
     model = bitllama.load_model(a.checkpoint, dtype=torch.float32, requires_grad=False)
     c = model.c
@@ -50,6 +53,9 @@ def main():
     with torch.no_grad():
         model.forward(torch.as_tensor(ids).view(1, n))
     eos = torch.as_tensor(ids == 2)
+    if a.closes:
+        print_closes(a, model, ids, logkeep)
+        return
     rows = []
     for layer in range(c["num_layers"]):
         bias = model.params[f"layers.{layer}.ttt.forget.bias"]
@@ -84,6 +90,19 @@ def main():
         print(f"{r['layer']:5} {r['head']:4} {r['init_length']:9.0f} {fmt(r['length'], 1):>9}"
               f" {fmt(r['median_gate_length'], 1):>9} {fmt(r['kept_256'], 3):>9} {fmt(r['kept_1024'], 3):>9}"
               f" {fmt(r['gate_at_eos'], 3):>9} {fmt(r['gate_elsewhere'], 4):>9}")
+
+
+def print_closes(a, model, ids, logkeep):
+    """The K tokens of one head with the smallest gate, in text order, with 6 tokens before and 2 after."""
+    layer, head, k = (int(x) for x in a.closes.split(":"))
+    vocab = {i: t for t, i in model.tokenizer["model"]["vocab"].items()}
+    # byte-level BPE: show the space and newline marks as text
+    tok = lambda i: vocab.get(int(ids[i]), "?").replace("\u0120", " ").replace("\u010a", "\\n")
+    l = logkeep[layer][head]
+    for i in sorted(torch.argsort(l)[:k].tolist()):
+        before = "".join(tok(j) for j in range(max(0, i - 6), i))
+        after = "".join(tok(j) for j in range(i + 1, min(len(ids), i + 3)))
+        print(f"{i:7}  keep {torch.exp(l[i]).item():.3f}  ...{before}[{tok(i)}]{after}")
 
 
 if __name__ == "__main__":
