@@ -265,7 +265,12 @@ export async function listCachedModels() {
 /** Deletes a cached model (and any partial download of it); true if it was there. */
 export async function deleteCachedModel(url) {
   if (typeof url !== 'string' && !(url instanceof URL)) throw new TypeError(`deleteCachedModel: expected a URL string (got ${typeof url})`);
-  const href = new URL(String(url), globalThis.location?.href).href;
+  let href;
+  try {
+    href = new URL(String(url), globalThis.location?.href).href;
+  } catch {
+    throw new TypeError(`deleteCachedModel: ${url} is not a URL (cached models are keyed by their absolute URL)`);
+  }
   const store = await storeOrNull();
   if (!store) return false;
   await store.deletePartial(href);

@@ -725,6 +725,42 @@ export function estimateLoadBytes(fileBytes) {
   return 2 * fileBytes + (4 << 20);
 }
 
+/**
+ * What a .bitt file's header says, before the engine loads it: {bitt_version,
+ * config, headerBytes, fileBytes, estimatedBytes}. source: the file's first
+ * bytes (at least its header: 12 bytes, then the header length they give) as
+ * a Uint8Array / ArrayBuffer, or a Blob / File (only the header is read).
+ * fileBytes: the file's size when source is only its start (default: the
+ * bytes given, or the Blob's size).
+ */
+export async function readModelHeader(source, { fileBytes } = {}) {
+  const what = 'readModelHeader';
+  const isBlob = typeof Blob !== 'undefined' && source instanceof Blob;
+  let head;
+  if (isBlob) head = new Uint8Array(await source.slice(0, 12).arrayBuffer());
+  else if (source instanceof ArrayBuffer) head = new Uint8Array(source);
+  else if (ArrayBuffer.isView(source)) head = new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  else throw new TypeError(`${what}: expected a Uint8Array, an ArrayBuffer or a Blob (got ${describe(source)})`);
+  if (head.length < 12) throw new Error(`${what}: only ${head.length} bytes: too short for a .bitt header (12 at least)`);
+  if (!hasMagic(head)) throw new Error(`${what}: not a .bitt model (it does not start with the magic BITT)`);
+  const size = fileBytes ?? (isBlob ? source.size : head.length);
+  const len = Number(new DataView(head.buffer, head.byteOffset, 12).getBigUint64(4, true));
+  if (!Number.isSafeInteger(len) || 12 + len > size) throw new Error(`${what}: the header length ${len} runs past the end of the file (${size} bytes)`);
+  const bytes = isBlob ? new Uint8Array(await source.slice(12, 12 + len).arrayBuffer()) : head.subarray(12, 12 + len);
+  if (bytes.length < len) throw new Error(`${what}: the header is ${len} bytes: pass at least the first ${12 + len} bytes of the file`);
+  let header;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (e) {
+    throw new Error(`${what}: the .bitt header is not JSON (${e.message})`);
+  }
+  if (header === null || typeof header !== 'object' || typeof header.config !== 'object' || header.config === null) {
+    throw new Error(`${what}: the .bitt header has no "config" object`);
+  }
+  return { bitt_version: header.bitt_version ?? 1, config: header.config, headerBytes: 12 + len, fileBytes: size,
+    estimatedBytes: estimateLoadBytes(size) };
+}
+
 // The URL of a source to fetch over HTTP(S) (what the cache keys on), or null
 // for bytes, paths read from disk, data: and blob: URLs.
 function remoteUrl(source) {

@@ -229,5 +229,21 @@ export declare function deleteCachedModel(url: string | URL): Promise<boolean>;
 /** A rough estimate of the WebAssembly memory loading a .bitt file of fileBytes needs (about twice the file, plus a few MiB). */
 export declare function estimateLoadBytes(fileBytes: number): number;
 
+/** What a .bitt header says, read without loading the model (readModelHeader). */
+export interface ModelHeader {
+  /** 1 (float32) or 2 (packed ternary). */
+  bitt_version: number;
+  config: ModelConfig;
+  /** Bytes of the magic, the length and the JSON header. */
+  headerBytes: number;
+  /** The file's size (given, or the bytes / Blob read). */
+  fileBytes: number;
+  /** estimateLoadBytes(fileBytes): rough. */
+  estimatedBytes: number;
+}
+
+/** Reads a .bitt file's header (its first bytes, or a Blob / File, of which only the header is read) without loading the model. */
+export declare function readModelHeader(source: Uint8Array | ArrayBuffer | Blob, options?: { fileBytes?: number }): Promise<ModelHeader>;
+
 /** Whether this JavaScript engine has WebAssembly SIMD128, which bitt.wasm needs. */
 export declare function hasWasmSimd(): boolean;

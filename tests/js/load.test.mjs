@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { estimateLoadBytes, hasWasmSimd, listCachedModels, loadModel } from '../../npm/index.js';
+import { deleteCachedModel, estimateLoadBytes, hasWasmSimd, listCachedModels, loadModel, readModelHeader }
+  from '../../npm/index.js';
 import { startServer } from '../../scripts/serve.mjs';
 import { readSafetensorsMeta } from '../../web-demo/util.js';
 import { collect, makeModels, tempDir } from './helpers.mjs';
@@ -61,6 +62,35 @@ test('loadModel progress, fingerprint, downloads', async (t) => {
     b.dispose();
   });
 
+  await t.test('readModelHeader: the config before loading, from bytes, the start of a file or a Blob', async () => {
+    const m = await loadModel(bytes);
+    const whole = await readModelHeader(bytes);
+    assert.deepEqual(whole.config, JSON.parse(JSON.stringify(m.info.config)));
+    assert.equal(whole.bitt_version, m.info.bitt_version);
+    assert.equal(whole.fileBytes, size);
+    assert.equal(whole.estimatedBytes, estimateLoadBytes(size));
+    m.dispose();
+    const start = bytes.subarray(0, whole.headerBytes);
+    assert.deepEqual(await readModelHeader(start, { fileBytes: size }), whole);
+    assert.deepEqual(await readModelHeader(new Blob([bytes])), whole);
+    await assert.rejects(readModelHeader(bytes.subarray(0, whole.headerBytes - 1), { fileBytes: size }),
+      new RegExp(`readModelHeader: the header is \\d+ bytes: pass at least the first ${whole.headerBytes} bytes`));
+    await assert.rejects(readModelHeader(new Uint8Array(64)), /readModelHeader: not a \.bitt model \(it does not start with the magic BITT\)/);
+    await assert.rejects(readModelHeader('m.bitt'), { name: 'TypeError' });
+  });
+
+  await t.test('an engine without WebAssembly SIMD gets a clear error', async () => {
+    const validate = WebAssembly.validate;
+    WebAssembly.validate = () => false; // a new wasm source below, so the engine is instantiated again
+    try {
+      assert.equal(hasWasmSimd(), false);
+      await assert.rejects(loadModel(bytes, { wasm: new URL('../../npm/bitt.wasm?no-simd', import.meta.url) }),
+        /bit-ttt: this JavaScript engine lacks WebAssembly SIMD \(128-bit vector instructions\)/);
+    } finally {
+      WebAssembly.validate = validate;
+    }
+  });
+
   await t.test('bad options', async () => {
     await assert.rejects(loadModel(bytes, { onProgress: 1 }), { name: 'TypeError', message: /onProgress must be a function/ });
     await assert.rejects(loadModel(bytes, { cache: 'yes' }), { name: 'TypeError', message: /cache must be a boolean/ });
@@ -101,6 +131,8 @@ test('loadModel progress, fingerprint, downloads', async (t) => {
     assert.equal(await collect(m.generate('Hi', { maxTokens: 12, temperature: 0 })), reference);
     m.dispose();
     assert.deepEqual(await listCachedModels(), []);
+    assert.equal(await deleteCachedModel(`${srv.url}models/${name}`), false);
+    await assert.rejects(deleteCachedModel('m.bitt'), { name: 'TypeError', message: /deleteCachedModel: m\.bitt is not a URL/ });
   });
 
   await t.test('a download broken in the middle resumes with Range: bytes=N-', async () => {
