@@ -140,16 +140,16 @@ class OpfsStore {
     if (!meta || meta.url !== url) return null;
     try {
       const file = await (await this.dir.getFileHandle(`${key}.part`)).getFile();
-      return { total: meta.total, bytes: new Uint8Array(await file.arrayBuffer()) };
+      return { total: meta.total, validator: meta.validator ?? null, bytes: new Uint8Array(await file.arrayBuffer()) };
     } catch {
       return null;
     }
   }
 
-  async putPartial(url, bytes, total) {
+  async putPartial(url, bytes, total, validator) {
     const key = keyOf(url);
     await writeFile(this.dir, `${key}.part`, bytes);
-    await writeFile(this.dir, `${key}.part.json`, JSON.stringify({ url, total, storedAt: Date.now() }));
+    await writeFile(this.dir, `${key}.part.json`, JSON.stringify({ url, total, validator, storedAt: Date.now() }));
   }
 
   async deletePartial(url) {
@@ -203,11 +203,14 @@ class CacheApiStore {
     const res = await this.cache.match(partialUrl(url));
     if (!res) return null;
     const total = Number(res.headers.get('x-bitt-total')) || 0;
-    return { total, bytes: new Uint8Array(await res.arrayBuffer()) };
+    const validator = res.headers.get('x-bitt-validator') || null;
+    return { total, validator, bytes: new Uint8Array(await res.arrayBuffer()) };
   }
 
-  async putPartial(url, bytes, total) {
-    await this.cache.put(partialUrl(url), new Response(bytes, { headers: { 'x-bitt-total': String(total) } }));
+  async putPartial(url, bytes, total, validator) {
+    const headers = { 'x-bitt-total': String(total) };
+    if (validator) headers['x-bitt-validator'] = validator;
+    await this.cache.put(partialUrl(url), new Response(bytes, { headers }));
   }
 
   async deletePartial(url) {

@@ -801,20 +801,25 @@ function reporter(onProgress, phase) {
 /**
  * Downloads url, resuming with `Range: bytes=N-` when the connection breaks
  * (up to `retries` times; a 200 answer to a Range request restarts from 0).
- * partial: {bytes, total} of an earlier broken download to go on from.
- * savePartial(bytes, total): keeps what arrived when a download breaks.
+ * partial: {bytes, total, validator} of an earlier broken download to go on
+ * from. savePartial(bytes, total, validator): keeps what arrived when a
+ * download breaks. validator: the ETag (or Last-Modified) of the file the
+ * bytes came from; a 206 naming another one means the file changed: restart.
  */
 async function download(url, { onProgress, retries, partial, savePartial, warn, signal }) {
   const what = 'loadModel';
   const aborted = () => signal && signal.aborted;
   const report = reporter(onProgress, 'network');
+  const validatorOf = (res) => res.headers.get('etag') || res.headers.get('last-modified') || null;
   let chunks = [];
   let loaded = 0;
   let total = 0;
+  let validator = null;
   if (partial && partial.bytes.length > 0 && partial.total > partial.bytes.length) {
     chunks = [partial.bytes];
     loaded = partial.bytes.length;
     total = partial.total;
+    validator = partial.validator ?? null;
   }
   let lastError = null;
   let restarts = 0; // from byte 0 after a bad answer to a Range request: once
@@ -831,10 +836,14 @@ async function download(url, { onProgress, retries, partial, savePartial, warn, 
     }
     if (resuming && res.status === 206) {
       const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.headers.get('content-range') ?? '');
-      if (!m || Number(m[1]) !== loaded || Number(m[3]) !== total) {
+      const now = validatorOf(res);
+      const changed = validator && now && now !== validator;
+      if (!m || Number(m[1]) !== loaded || Number(m[3]) !== total || changed) {
         res.body?.cancel().catch(() => {});
-        warn(`${url} answered the Range request with ${m ? `bytes ${m[1]}-${m[2]}/${m[3]}` : 'no usable Content-Range'}, ` +
-          `not bytes ${loaded}-/${total}: downloading it again from the start`);
+        warn(changed
+          ? `${url} changed on the server since the first ${loaded} bytes came (${validator}, now ${now}): downloading it again from the start`
+          : `${url} answered the Range request with ${m ? `bytes ${m[1]}-${m[2]}/${m[3]}` : 'no usable Content-Range'}, ` +
+            `not bytes ${loaded}-/${total}: downloading it again from the start`);
         chunks = []; loaded = 0; total = 0;
         if (restarts++ === 0) attempt--; // a first restart is not a retry
         continue;
@@ -844,6 +853,7 @@ async function download(url, { onProgress, retries, partial, savePartial, warn, 
         chunks = []; loaded = 0;
       }
       total = Number(res.headers.get('content-length')) || 0;
+      validator = validatorOf(res);
     } else if (resuming && res.status === 416) {
       chunks = []; loaded = 0; total = 0;
       if (restarts++ === 0) attempt--;
@@ -874,7 +884,7 @@ async function download(url, { onProgress, retries, partial, savePartial, warn, 
       lastError = e;
       if (loaded > 0 && total > loaded) {
         chunks = [join(chunks, loaded)];
-        if (savePartial) await savePartial(chunks[0], total);
+        if (savePartial) await savePartial(chunks[0], total, validator);
         continue;
       }
       throw new Error(`${what}: the download of ${url} broke after ${loaded} bytes: ${e.message}`);
@@ -1028,10 +1038,10 @@ export async function loadModel(source, options = {}) {
   let keepPartial = !!store;
   const bytes = await download(url, {
     onProgress, retries, partial, warn, signal,
-    savePartial: store ? async (b, total) => {
+    savePartial: store ? async (b, total, validator) => {
       if (!keepPartial) return;
       try {
-        await store.putPartial(url, b, total);
+        await store.putPartial(url, b, total, validator);
       } catch (e) {
         keepPartial = false;
         warn(`could not keep the partial download of ${url} (${isQuotaError(e) ? 'storage quota' : e.message})`);

@@ -8,7 +8,8 @@
 //
 // --models DIR also serves DIR under /models/ (e.g. ?model=/models/story.bitt).
 // Port 0 picks a free port. Single byte ranges (Range: bytes=N- or N-M) are
-// answered with 206, so broken model downloads resume. The tests import
+// answered with 206, so broken model downloads resume; an ETag (size and
+// mtime) lets the package see that a file changed between the two. The tests import
 // startServer() from here.
 import { createServer } from 'node:http';
 import { createReadStream } from 'node:fs';
@@ -107,6 +108,7 @@ export function startServer({ root = repoRoot, host = '127.0.0.1', port = 8000, 
         'cache-control': 'no-cache',
         'x-content-type-options': 'nosniff',
         'accept-ranges': 'bytes',
+        etag: `"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`, // resumed downloads check it
       };
       let range = null;
       const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');

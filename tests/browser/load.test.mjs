@@ -6,14 +6,16 @@
 // where OPFS fails otherwise), then the web demo's side of it (progress with
 // phase and memory estimate, the "cached" badge, the list of cached models
 // with delete buttons). The test server breaks the first download of
-// /cut/m.bitt after `cut` bytes and logs every request's Range header.
+// /cut/NAME after `cut` bytes (while breakNext) and logs every request's
+// Range header; a model that changes on the server between the broken
+// download and its resumption is downloaded again from the start.
 //
 //   cd tests/browser && npm ci          (once: playwright-core)
 //   node --test tests/browser/load.test.mjs
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +38,7 @@ describe('model loading and the model cache in headless Chromium', { skip, timeo
   let size;
   let cut;
   let reference; // the Node package's greedy text
+  let otherReference; // the same for other.bitt (the same size, other weights)
   const requests = [];
   let breakNext = true;
 
@@ -45,16 +48,25 @@ describe('model loading and the model cache in headless Chromium', { skip, timeo
     const { chromium } = await import('playwright-core');
     tmp = mkdtempSync(path.join(tmpdir(), 'bitt-load-'));
     const modelPath = path.join(tmp, 'm.bitt');
-    execFileSync(CLI, ['init', '--out', modelPath, '--packed', '--dim', '64', '--layers', '2', '--vocab', '512',
-      '--seed', '3'], { stdio: 'pipe' });
+    const init = (out, seed) => execFileSync(CLI, ['init', '--out', out, '--packed', '--dim', '64', '--layers', '2',
+      '--vocab', '512', '--seed', String(seed)], { stdio: 'pipe' });
+    init(modelPath, 3);
+    init(path.join(tmp, 'other.bitt'), 4);
     const bytes = readFileSync(modelPath);
     size = bytes.length;
     cut = Math.floor(size / 3);
     const bitt = await import('../../npm/index.js');
-    const m = await bitt.loadModel(new Uint8Array(bytes));
-    reference = '';
-    for await (const piece of m.generate('Hi', GREEDY)) reference += piece;
-    m.dispose();
+    const greedy = async (file) => {
+      const m = await bitt.loadModel(file);
+      let text = '';
+      for await (const piece of m.generate('Hi', GREEDY)) text += piece;
+      m.dispose();
+      return text;
+    };
+    reference = await greedy(modelPath);
+    otherReference = await greedy(path.join(tmp, 'other.bitt'));
+    assert.notEqual(otherReference, reference);
+    assert.equal(statSync(path.join(tmp, 'other.bitt')).size, size);
 
     srv = await startServer({
       port: 0,
@@ -66,14 +78,28 @@ describe('model loading and the model cache in headless Chromium', { skip, timeo
           res.end('<!doctype html><title>blank</title>');
           return true;
         }
-        if (pathname !== '/cut/m.bitt') return false;
-        if (breakNext && !req.headers.range) {
+        const m = /^\/cut\/(\w+\.bitt)$/.exec(pathname);
+        if (!m) return false;
+        // answered here, not by serve.mjs, with no-store: Chromium's HTTP cache would otherwise fill in ranges itself
+        const file = path.join(tmp, m[1]);
+        const info = statSync(file);
+        const data = readFileSync(file);
+        const headers = { 'content-type': 'application/octet-stream', 'cache-control': 'no-store', 'accept-ranges': 'bytes',
+          etag: `"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"` }; // as serve.mjs
+        const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+        if (range) {
+          const start = Number(range[1]);
+          res.writeHead(206, { ...headers, 'content-length': info.size - start, 'content-range': `bytes ${start}-${info.size - 1}/${info.size}` });
+          res.end(data.subarray(start));
+        } else if (breakNext) {
           breakNext = false;
-          res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size, 'cache-control': 'no-store' });
-          res.write(bytes.subarray(0, cut), () => setTimeout(() => res.destroy(), 50));
-          return true;
+          res.writeHead(200, { ...headers, 'content-length': info.size });
+          res.write(data.subarray(0, cut), () => setTimeout(() => res.destroy(), 50));
+        } else {
+          res.writeHead(200, { ...headers, 'content-length': info.size });
+          res.end(data);
         }
-        return '/models/m.bitt';
+        return true;
       },
     });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
@@ -202,6 +228,21 @@ describe('model loading and the model cache in headless Chromium', { skip, timeo
     const net = again.events.filter((e) => e.phase === 'network');
     assert.equal(net[0].loaded, cut, 'progress starts at the bytes kept');
     assert.equal((await list(page)).length, 1);
+
+    // the file changes on the server between the broken download and the next load: its ETag differs, so it starts over
+    copyFileSync(path.join(tmp, 'm.bitt'), path.join(tmp, 'c.bitt'));
+    const changing = `${srv.url}cut/c.bitt`;
+    breakNext = true;
+    await page.evaluate((u) => window.bitt.loadModel(u, { cache: true, retries: 0 }).then(() => null, (e) => e.message), changing);
+    copyFileSync(path.join(tmp, 'other.bitt'), path.join(tmp, 'c.bitt'));
+    const later = new Date(Date.now() + 60000);
+    utimesSync(path.join(tmp, 'c.bitt'), later, later);
+    requests.length = 0;
+    const changed = await load(page, changing, { cache: true });
+    assert.equal(changed.text, otherReference);
+    assert.equal(changed.warnings.length, 1);
+    assert.match(changed.warnings[0], /c\.bitt changed on the server since the first \d+ bytes came .*again from the start/);
+    assert.deepEqual(requests.map((r) => r.range), [`bytes=${cut}-`, null]);
     await context.close();
   });
 
