@@ -995,10 +995,16 @@ export async function loadModel(source, options = {}) {
   // cache: true works where there is OPFS or the Cache API (browsers, workers); elsewhere (Node) it is ignored
   let store = null;
   if (cache) {
+    let quota = false;
     try {
       store = await openStore();
     } catch (e) {
+      quota = true;
       warn(`the model cache is over its storage quota (${e.message}): ${url} is kept in memory only`);
+    }
+    // a browser whose storage refused both stores (e.g. some private modes); Node has neither and stays quiet
+    if (!store && !quota && !isNode && (globalThis.navigator?.storage || globalThis.caches)) {
+      warn(`this browser gave no model cache (neither OPFS nor the Cache API could be opened): ${url} is kept in memory only`);
     }
   }
   if (store) {

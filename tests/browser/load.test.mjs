@@ -246,7 +246,7 @@ describe('model loading and the model cache in headless Chromium', { skip, timeo
     await context.close();
   });
 
-  it('falls back to memory on a storage quota error, and to the Cache API where OPFS is refused', async () => {
+  it('falls back to memory on a storage quota error, to the Cache API where OPFS is refused, to memory without either', async () => {
     const context = await browser.newContext();
     const page = await packagePage(context);
     const url = `${srv.url}models/m.bitt`;
@@ -274,6 +274,13 @@ describe('model loading and the model cache in headless Chromium', { skip, timeo
     assert.equal(await page.evaluate((u) => window.bitt.deleteCachedModel(u), url), true);
     assert.equal(await page.evaluate(() => caches.has('bit-ttt-models')), true);
     assert.equal(await page.evaluate(async () => (await (await caches.open('bit-ttt-models')).keys()).length), 0);
+
+    // neither store opens: kept in memory, one warning
+    await page.evaluate(() => { caches.open = () => Promise.reject(new DOMException('no caches', 'SecurityError')); });
+    const none = await load(page, url, { cache: true });
+    assert.equal(none.text, reference);
+    assert.equal(none.warnings.length, 1);
+    assert.match(none.warnings[0], /no model cache .*kept in memory only/);
     await context.close();
   });
 
