@@ -5,10 +5,13 @@
 // as the API of SPEC section 5: loadModel(source) -> Model with generate (an
 // async iterator of text pieces), chat.completions.create (OpenAI-style,
 // through the chat template of `bitt serve`), encode, decode, learn,
-// saveState, loadState, reset, dispose, info. Runs in Node, browsers and Web Workers
-// (no DOM use); no dependencies.
+// saveState, loadState, reset, dispose, info. loadModel reports progress
+// (network / cache / read / init) and, in browsers, keeps models in a
+// verified cache (cache.js) and resumes broken downloads with HTTP Range.
+// Runs in Node, browsers and Web Workers (no DOM use); no dependencies.
 
 import { relaxedKernel } from './relaxed.js';
+import { isQuotaError, openStore } from './cache.js';
 
 const WASM_URL = new URL('./bitt.wasm', import.meta.url);
 const isNode = typeof process === 'object' && !!(process.versions && process.versions.node) &&
@@ -179,7 +182,25 @@ function wasiImports(getMemory, getKernel) {
 
 const runtimes = new Map(); // wasm source (+ relaxed SIMD or not) -> Promise<Runtime>
 
+// A tiny module with one SIMD128 instruction: whether this engine has wasm SIMD.
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0,
+  10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
+
+/** Whether this JavaScript engine has WebAssembly SIMD128, which bitt.wasm needs. */
+export function hasWasmSimd() {
+  try {
+    return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
 async function instantiate(wasmSource, relaxed) {
+  if (typeof WebAssembly !== 'object') throw new Error('bit-ttt: this JavaScript engine has no WebAssembly');
+  if (!hasWasmSimd()) {
+    throw new Error('bit-ttt: this JavaScript engine lacks WebAssembly SIMD (128-bit vector instructions), which ' +
+      'bitt.wasm is built with: Chrome/Edge 91+, Firefox 89+, Safari 16.4+ and Node 16.4+ have it');
+  }
   let memory = null;
   let kernel = null;
   const imports = wasiImports(() => memory, () => kernel);
@@ -380,6 +401,10 @@ class Model {
     this.#templateError = templateError;
     /** {config, params, bitt_version, state_bytes} */
     this.info = Object.freeze(info);
+    /** The model fingerprint the engine computed (16 hex digits; saved states carry it). */
+    this.fingerprint = null;
+    /** Whether loadModel took the file from the browser's model cache. */
+    this.fromCache = false;
     /** OpenAI-style chat: chat.completions.create({messages, stream, ...}) */
     this.chat = Object.freeze({ completions: Object.freeze({ create: (params) => this.#chatCreate(params) }) });
     if (cleanup) cleanup.register(this, { rt, model, session, template }, this.#token);
@@ -673,24 +698,212 @@ class Model {
   }
 }
 
+// ---- loading: progress, the browser cache, resumable downloads ----
+
+const LOAD_OPTIONS = new Set(['wasm', 'lmHead', 'relaxedSimd', 'onProgress', 'onWarning', 'cache', 'retries', 'signal']);
+
+// The fingerprint the engine computed for a model: it is in the metadata of
+// every saved state (model_fingerprint, 16 hex digits).
+function stateFingerprint(state) {
+  try {
+    const len = Number(new DataView(state.buffer, state.byteOffset, 8).getBigUint64(0, true));
+    const header = JSON.parse(decoder.decode(state.subarray(8, 8 + len)));
+    const fp = header.__metadata__?.model_fingerprint;
+    return typeof fp === 'string' ? fp : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
- * Loads a .bitt model (v1 or v2) from a URL string, a file path (Node), an
- * ArrayBuffer or a Uint8Array. options.wasm: where bitt.wasm is, if not next
- * to this file (URL, path, bytes or a compiled WebAssembly.Module).
- * options.lmHead: 'f32' or 'int8' (logits through int8 rows: a quarter of
- * the bytes per token, as `bitt generate --lm-head int8`); default: the
- * file's form (int8 for a .bitt v2 with I8 embeddings, else f32); 'f32' on
- * such a file dequantises lm_head (a float copy), as `--lm-head f32`.
+ * A rough estimate of the WebAssembly memory a model of `fileBytes` needs
+ * while it loads: the file's copy in wasm memory plus the parsed model (about
+ * the file's size again), plus the TTT state and buffers (a few MiB). Once
+ * loaded the file copy is freed, so steady use is about half.
  */
-export async function loadModel(source, options = {}) {
-  if (options === null || typeof options !== 'object') throw new TypeError(`loadModel: options must be an object (got ${describe(options)})`);
-  for (const k of Object.keys(options))
-    if (k !== 'wasm' && k !== 'lmHead' && k !== 'relaxedSimd') throw new TypeError(`loadModel: unknown option '${k}'`);
-  const lmHead = options.lmHead; // undefined: the file's form
-  const relaxed = options.relaxedSimd ?? true;
-  if (typeof relaxed !== 'boolean') throw new TypeError(`loadModel: relaxedSimd must be a boolean (got ${describe(relaxed)})`);
-  if (lmHead !== undefined && lmHead !== 'f32' && lmHead !== 'int8') throw new TypeError(`loadModel: lmHead must be 'f32' or 'int8' (got ${describe(lmHead)})`);
-  const bytes = await readSource(source, 'loadModel');
+export function estimateLoadBytes(fileBytes) {
+  return 2 * fileBytes + (4 << 20);
+}
+
+/**
+ * What a .bitt file's header says, before the engine loads it: {bitt_version,
+ * config, headerBytes, fileBytes, estimatedBytes}. source: the file's first
+ * bytes (at least its header: 12 bytes, then the header length they give) as
+ * a Uint8Array / ArrayBuffer, or a Blob / File (only the header is read).
+ * fileBytes: the file's size when source is only its start (default: the
+ * bytes given, or the Blob's size).
+ */
+export async function readModelHeader(source, { fileBytes } = {}) {
+  const what = 'readModelHeader';
+  const isBlob = typeof Blob !== 'undefined' && source instanceof Blob;
+  let head;
+  if (isBlob) head = new Uint8Array(await source.slice(0, 12).arrayBuffer());
+  else if (source instanceof ArrayBuffer) head = new Uint8Array(source);
+  else if (ArrayBuffer.isView(source)) head = new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  else throw new TypeError(`${what}: expected a Uint8Array, an ArrayBuffer or a Blob (got ${describe(source)})`);
+  if (head.length < 12) throw new Error(`${what}: only ${head.length} bytes: too short for a .bitt header (12 at least)`);
+  if (!hasMagic(head)) throw new Error(`${what}: not a .bitt model (it does not start with the magic BITT)`);
+  const size = fileBytes ?? (isBlob ? source.size : head.length);
+  const len = Number(new DataView(head.buffer, head.byteOffset, 12).getBigUint64(4, true));
+  if (!Number.isSafeInteger(len) || 12 + len > size) throw new Error(`${what}: the header length ${len} runs past the end of the file (${size} bytes)`);
+  const bytes = isBlob ? new Uint8Array(await source.slice(12, 12 + len).arrayBuffer()) : head.subarray(12, 12 + len);
+  if (bytes.length < len) throw new Error(`${what}: the header is ${len} bytes: pass at least the first ${12 + len} bytes of the file`);
+  let header;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (e) {
+    throw new Error(`${what}: the .bitt header is not JSON (${e.message})`);
+  }
+  if (header === null || typeof header !== 'object' || typeof header.config !== 'object' || header.config === null) {
+    throw new Error(`${what}: the .bitt header has no "config" object`);
+  }
+  return { bitt_version: header.bitt_version ?? 1, config: header.config, headerBytes: 12 + len, fileBytes: size,
+    estimatedBytes: estimateLoadBytes(size) };
+}
+
+// The URL of a source to fetch over HTTP(S) (what the cache keys on), or null
+// for bytes, paths read from disk, data: and blob: URLs.
+function remoteUrl(source) {
+  let href = null;
+  if (source instanceof URL) href = source.href;
+  else if (typeof source === 'string' && source.length > 0) {
+    if (/^[a-z][a-z0-9+.-]*:/i.test(source) && !/^[a-z]:[\\/]/i.test(source)) href = new URL(source).href;
+    else if (!fileReader && globalThis.location?.href) href = new URL(source, globalThis.location.href).href;
+  }
+  return href && /^https?:/i.test(href) ? href : null;
+}
+
+function hasMagic(bytes) {
+  return bytes.length >= 4 && bytes[0] === 0x42 && bytes[1] === 0x49 && bytes[2] === 0x54 && bytes[3] === 0x54;
+}
+
+// Concatenates chunks into one Uint8Array.
+function join(chunks, length) {
+  if (chunks.length === 1 && chunks[0].length === length) return chunks[0];
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const c of chunks) { out.set(c, at); at += c.length; }
+  return out;
+}
+
+// Progress reports of one phase, at most every 30 ms (the first and the last always).
+function reporter(onProgress, phase) {
+  let last = -Infinity;
+  return (loaded, total, final = false, extra = undefined) => {
+    if (!onProgress) return;
+    const t = now();
+    if (!final && loaded !== 0 && t - last < 30) return;
+    last = t;
+    onProgress({ loaded, total, phase, ...extra });
+  };
+}
+
+/**
+ * Downloads url, resuming with `Range: bytes=N-` when the connection breaks
+ * (up to `retries` times; a 200 answer to a Range request restarts from 0).
+ * partial: {bytes, total, validator} of an earlier broken download to go on
+ * from. savePartial(bytes, total, validator): keeps what arrived when a
+ * download breaks. validator: the ETag (or Last-Modified) of the file the
+ * bytes came from; a 206 naming another one means the file changed: restart.
+ */
+async function download(url, { onProgress, retries, partial, savePartial, warn, signal }) {
+  const what = 'loadModel';
+  const aborted = () => signal && signal.aborted;
+  const report = reporter(onProgress, 'network');
+  const validatorOf = (res) => res.headers.get('etag') || res.headers.get('last-modified') || null;
+  let chunks = [];
+  let loaded = 0;
+  let total = 0;
+  let validator = null;
+  if (partial && partial.bytes.length > 0 && partial.total > partial.bytes.length) {
+    chunks = [partial.bytes];
+    loaded = partial.bytes.length;
+    total = partial.total;
+    validator = partial.validator ?? null;
+  }
+  let lastError = null;
+  let restarts = 0; // from byte 0 after a bad answer to a Range request: once
+  for (let attempt = 0; attempt <= retries; attempt++) {
+    const resuming = loaded > 0;
+    let res;
+    try {
+      res = await fetch(url, resuming ? { headers: { Range: `bytes=${loaded}-` }, signal } : { signal });
+    } catch (e) {
+      if (aborted()) throw abortReason(signal, what);
+      lastError = new Error(`${what}: cannot fetch ${url}: ${e.message}`);
+      if (!resuming) throw lastError;
+      continue;
+    }
+    if (resuming && res.status === 206) {
+      const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.headers.get('content-range') ?? '');
+      const now = validatorOf(res);
+      const changed = validator && now && now !== validator;
+      if (!m || Number(m[1]) !== loaded || Number(m[3]) !== total || changed) {
+        res.body?.cancel().catch(() => {});
+        warn(changed
+          ? `${url} changed on the server since the first ${loaded} bytes came (${validator}, now ${now}): downloading it again from the start`
+          : `${url} answered the Range request with ${m ? `bytes ${m[1]}-${m[2]}/${m[3]}` : 'no usable Content-Range'}, ` +
+            `not bytes ${loaded}-/${total}: downloading it again from the start`);
+        chunks = []; loaded = 0; total = 0;
+        if (restarts++ === 0) attempt--; // a first restart is not a retry
+        continue;
+      }
+    } else if (res.ok) {
+      if (resuming) { // the server ignored the Range header (200): start over
+        chunks = []; loaded = 0;
+      }
+      total = Number(res.headers.get('content-length')) || 0;
+      validator = validatorOf(res);
+    } else if (resuming && res.status === 416) {
+      chunks = []; loaded = 0; total = 0;
+      if (restarts++ === 0) attempt--;
+      continue;
+    } else {
+      res.body?.cancel().catch(() => {});
+      throw new Error(`${what}: cannot fetch ${url}: HTTP ${res.status} ${res.statusText}`.trim());
+    }
+    report(loaded, total, true);
+    try {
+      if (!res.body) {
+        const b = new Uint8Array(await res.arrayBuffer());
+        chunks.push(b);
+        loaded += b.length;
+      } else {
+        const reader = res.body.getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          chunks.push(value);
+          loaded += value.length;
+          report(loaded, total);
+        }
+      }
+      if (total && loaded < total) throw new Error(`the server sent ${loaded} of ${total} bytes`);
+    } catch (e) {
+      if (aborted()) throw abortReason(signal, what);
+      lastError = e;
+      if (loaded > 0 && total > loaded) {
+        chunks = [join(chunks, loaded)];
+        if (savePartial) await savePartial(chunks[0], total, validator);
+        continue;
+      }
+      throw new Error(`${what}: the download of ${url} broke after ${loaded} bytes: ${e.message}`);
+    }
+    if (!total) total = loaded;
+    report(loaded, total, true);
+    return join(chunks, loaded);
+  }
+  throw new Error(`${what}: the download of ${url} broke after ${loaded} of ${total} bytes ` +
+    `(${retries + 1} tries; ${lastError?.message ?? 'connection lost'})` +
+    (savePartial ? '; loading it again resumes from there' : ''));
+}
+
+// The engine's model from the bytes (the 'init' phase).
+async function initModel(bytes, options) {
+  const { lmHead, relaxed, onProgress } = options;
+  const size = bytes.length;
+  const estimatedBytes = estimateLoadBytes(size);
+  onProgress?.({ loaded: 0, total: size, phase: 'init', estimatedBytes });
   const rt = await runtimeFor(options.wasm, relaxed);
   const p = rt.copyIn(bytes, 'loadModel: the model file');
   let model;
@@ -720,7 +933,143 @@ export async function loadModel(source, options = {}) {
   }
   const info = JSON.parse(rt.cString(ip));
   rt.x.bw_free(ip);
-  return new Model(rt, model, session, info, template, templateError);
+  const m = new Model(rt, model, session, info, template, templateError);
+  m.fingerprint = stateFingerprint(m.saveState());
+  onProgress?.({ loaded: size, total: size, phase: 'init', estimatedBytes });
+  return m;
+}
+
+/**
+ * Loads a .bitt model (v1 or v2) from a URL string, a file path (Node), a
+ * Blob / File, an ArrayBuffer or a Uint8Array. options.wasm: where bitt.wasm
+ * is, if not next to this file (URL, path, bytes or a compiled
+ * WebAssembly.Module). options.lmHead: 'f32' or 'int8' (logits through int8
+ * rows: a quarter of the bytes per token, as `bitt generate --lm-head int8`);
+ * default: the file's form (int8 for a .bitt v2 with I8 embeddings, else
+ * f32); 'f32' on such a file dequantises lm_head (a float copy), as
+ * `--lm-head f32`. options.onProgress({loaded, total, phase}); options.cache
+ * (browsers: keep http(s) models in OPFS / the Cache API); options.retries
+ * (Range resumes of a broken download, default 3); options.onWarning(message)
+ * (default console.warn); options.signal (an AbortSignal: aborts a download). See index.d.ts and README.md.
+ */
+export async function loadModel(source, options = {}) {
+  if (options === null || typeof options !== 'object') throw new TypeError(`loadModel: options must be an object (got ${describe(options)})`);
+  for (const k of Object.keys(options)) if (!LOAD_OPTIONS.has(k)) throw new TypeError(`loadModel: unknown option '${k}'`);
+  const lmHead = options.lmHead; // undefined: the file's form
+  const relaxed = options.relaxedSimd ?? true;
+  if (typeof relaxed !== 'boolean') throw new TypeError(`loadModel: relaxedSimd must be a boolean (got ${describe(relaxed)})`);
+  if (lmHead !== undefined && lmHead !== 'f32' && lmHead !== 'int8') throw new TypeError(`loadModel: lmHead must be 'f32' or 'int8' (got ${describe(lmHead)})`);
+  for (const k of ['onProgress', 'onWarning']) {
+    if (options[k] !== undefined && typeof options[k] !== 'function') throw new TypeError(`loadModel: ${k} must be a function (got ${describe(options[k])})`);
+  }
+  const cache = options.cache ?? false;
+  if (typeof cache !== 'boolean') throw new TypeError(`loadModel: cache must be a boolean (got ${describe(cache)})`);
+  const retries = options.retries ?? 3;
+  if (!Number.isInteger(retries) || retries < 0) throw new TypeError(`loadModel: retries must be a non-negative integer (got ${retries})`);
+  const { onProgress, signal } = options;
+  if (signal !== undefined && (signal === null || typeof signal.aborted !== 'boolean')) {
+    throw new TypeError(`loadModel: signal must be an AbortSignal (got ${describe(signal)})`);
+  }
+  const checkAbort = () => { if (signal && signal.aborted) throw abortReason(signal, 'loadModel'); };
+  checkAbort();
+  const warn = (msg) => (options.onWarning ? options.onWarning(`loadModel: ${msg}`) : console.warn(`bit-ttt: loadModel: ${msg}`));
+  const init = { wasm: options.wasm, lmHead, relaxed, onProgress };
+
+  const url = remoteUrl(source);
+  if (!url) { // bytes, a Blob, a path (Node), data: / blob: URLs: no cache
+    let bytes;
+    if (typeof Blob !== 'undefined' && source instanceof Blob) {
+      onProgress?.({ loaded: 0, total: source.size, phase: 'read' });
+      bytes = new Uint8Array(await source.arrayBuffer());
+      onProgress?.({ loaded: bytes.length, total: bytes.length, phase: 'read' });
+    } else {
+      const isBytes = source instanceof ArrayBuffer || ArrayBuffer.isView(source);
+      bytes = await readSource(source, 'loadModel');
+      if (!isBytes) onProgress?.({ loaded: bytes.length, total: bytes.length, phase: 'read' });
+    }
+    const model = await initModel(bytes, init);
+    model.fromCache = false;
+    return model;
+  }
+
+  // cache: true works where there is OPFS or the Cache API (browsers, workers); elsewhere (Node) it is ignored
+  let store = null;
+  if (cache) {
+    let quota = false;
+    try {
+      store = await openStore();
+    } catch (e) {
+      quota = true;
+      warn(`the model cache is over its storage quota (${e.message}): ${url} is kept in memory only`);
+    }
+    // a browser whose storage refused both stores (e.g. some private modes); Node has neither and stays quiet
+    if (!store && !quota && !isNode && (globalThis.navigator?.storage || globalThis.caches)) {
+      warn(`this browser gave no model cache (neither OPFS nor the Cache API could be opened): ${url} is kept in memory only`);
+    }
+  }
+  if (store) {
+    let hit = null;
+    try {
+      hit = await store.get(url, onProgress);
+    } catch (e) {
+      hit = { meta: null, bytes: null, problem: `it could not be read: ${e.message}` };
+    }
+    if (hit) {
+      let problem = hit.problem;
+      if (!problem && !hasMagic(hit.bytes)) problem = 'it does not start with the magic BITT';
+      if (!problem && hit.bytes.length !== hit.meta.size) problem = `it has ${hit.bytes.length} bytes, ${hit.meta.size} were stored`;
+      let model = null;
+      if (!problem) {
+        try {
+          model = await initModel(hit.bytes, init);
+          if (model.fingerprint !== hit.meta.fingerprint) {
+            problem = `its fingerprint is ${model.fingerprint}, ${hit.meta.fingerprint} was stored`;
+            model.dispose();
+            model = null;
+          }
+        } catch (e) {
+          problem = e.message;
+        }
+      }
+      if (model) {
+        model.fromCache = true;
+        return model;
+      }
+      warn(`the cached copy of ${url} is corrupt (${problem}): it is deleted and downloaded again`);
+      await store.delete(url).catch(() => {});
+    }
+  }
+  let partial = null;
+  if (store) partial = await store.getPartial(url).catch(() => null);
+  let keepPartial = !!store;
+  const bytes = await download(url, {
+    onProgress, retries, partial, warn, signal,
+    savePartial: store ? async (b, total, validator) => {
+      if (!keepPartial) return;
+      try {
+        await store.putPartial(url, b, total, validator);
+      } catch (e) {
+        keepPartial = false;
+        warn(`could not keep the partial download of ${url} (${isQuotaError(e) ? 'storage quota' : e.message})`);
+      }
+    } : null,
+  });
+  checkAbort();
+  if (!hasMagic(bytes)) throw new Error(`loadModel: ${url} is not a .bitt model (it does not start with the magic BITT)`);
+  const model = await initModel(bytes, init);
+  model.fromCache = false;
+  if (store) {
+    await store.deletePartial(url).catch(() => {});
+    try {
+      await store.put(url, bytes, { size: bytes.length, fingerprint: model.fingerprint, storedAt: Date.now() });
+    } catch (e) {
+      warn(isQuotaError(e)
+        ? `the model cache is over its storage quota (${e.message}): ${url} is kept in memory only`
+        : `could not cache ${url} (${e.message}): it is kept in memory only`);
+    }
+  }
+  return model;
 }
 
 export { Model };
+export { listCachedModels, deleteCachedModel } from './cache.js';

@@ -61,6 +61,39 @@ export interface LoadOptions {
   lmHead?: 'f32' | 'int8';
   /** true (default): prefill through the relaxed-SIMD kernel where the engine has relaxed SIMD (Chrome 114+, Node 22+; `model.kernels` is then 'wasm128+relaxed'), the same numbers bit for bit; false: SIMD128 kernels only. */
   relaxedSimd?: boolean;
+  /** Byte progress of the load, per phase; see LoadProgress. */
+  onProgress?: (progress: LoadProgress) => void;
+  /** Browsers and workers: keep http(s) models in OPFS (or the Cache API) and load them from there next time, checked (magic, size, fingerprint) when stored and when read. Ignored in Node. Default false. */
+  cache?: boolean;
+  /** How often a broken download is resumed with `Range: bytes=N-` (default 3). */
+  retries?: number;
+  /** What did not stop the load (a corrupt cached copy refetched, a storage quota error: kept in memory only); default console.warn. */
+  onWarning?: (message: string) => void;
+  /** Aborting it stops a download: loadModel rejects with signal.reason (an AbortError). */
+  signal?: AbortSignal;
+}
+
+/** A progress report of loadModel. Within a phase `loaded` never decreases and ends at `total`. */
+export interface LoadProgress {
+  /** Bytes so far in this phase. */
+  loaded: number;
+  /** Bytes of the phase: the file's size (for 'network': the Content-Length; 0 while a server sends none). */
+  total: number;
+  /** 'network': downloading; 'cache': reading the browser cache; 'read': a Blob or a file from disk; 'init': the engine parses the model (reported at loaded 0 and at loaded total). */
+  phase: 'network' | 'cache' | 'read' | 'init';
+  /** With 'init': a rough estimate of the WebAssembly memory the load needs (estimateLoadBytes). */
+  estimatedBytes?: number;
+}
+
+/** A model in the browser's model cache (listCachedModels). */
+export interface CachedModel {
+  url: string;
+  /** Bytes of the file. */
+  size: number;
+  /** The model fingerprint the engine computed (Model.fingerprint). */
+  fingerprint: string;
+  /** When it was stored: milliseconds since 1970 (Date.now()). */
+  storedAt: number;
 }
 
 /** A chat message, as in the OpenAI API; developer is a system message. */
@@ -151,6 +184,10 @@ export declare class Model {
   private constructor();
   /** {config, params, bitt_version, state_bytes} */
   readonly info: Readonly<ModelInfo>;
+  /** The model fingerprint the engine computed (16 hex digits): the model_fingerprint of saved states. */
+  readonly fingerprint: string;
+  /** Whether loadModel took the file from the browser's model cache. */
+  readonly fromCache: boolean;
   /** The kernel backend in use ("wasm128"). */
   readonly kernels: string;
   /** Tokens the memory has read since its start state. */
@@ -177,8 +214,36 @@ export declare class Model {
   dispose(): void;
 }
 
-/** Loads a .bitt model (v1 or v2) from a URL string, a file path (Node), an ArrayBuffer or a Uint8Array. */
+/** Loads a .bitt model (v1 or v2) from a URL string, a file path (Node), a Blob / File, an ArrayBuffer or a Uint8Array. */
 export declare function loadModel(
-  source: string | URL | ArrayBuffer | Uint8Array,
+  source: string | URL | Blob | ArrayBuffer | Uint8Array,
   options?: LoadOptions,
 ): Promise<Model>;
+
+/** The models in this origin's model cache, newest first ([] where there is none, as in Node). */
+export declare function listCachedModels(): Promise<CachedModel[]>;
+
+/** Deletes a model (and any partial download of it) from the cache; true if it was there. */
+export declare function deleteCachedModel(url: string | URL): Promise<boolean>;
+
+/** A rough estimate of the WebAssembly memory loading a .bitt file of fileBytes needs (about twice the file, plus a few MiB). */
+export declare function estimateLoadBytes(fileBytes: number): number;
+
+/** What a .bitt header says, read without loading the model (readModelHeader). */
+export interface ModelHeader {
+  /** 1 (float32) or 2 (packed ternary). */
+  bitt_version: number;
+  config: ModelConfig;
+  /** Bytes of the magic, the length and the JSON header. */
+  headerBytes: number;
+  /** The file's size (given, or the bytes / Blob read). */
+  fileBytes: number;
+  /** estimateLoadBytes(fileBytes): rough. */
+  estimatedBytes: number;
+}
+
+/** Reads a .bitt file's header (its first bytes, or a Blob / File, of which only the header is read) without loading the model. */
+export declare function readModelHeader(source: Uint8Array | ArrayBuffer | Blob, options?: { fileBytes?: number }): Promise<ModelHeader>;
+
+/** Whether this JavaScript engine has WebAssembly SIMD128, which bitt.wasm needs. */
+export declare function hasWasmSimd(): boolean;

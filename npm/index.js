@@ -11,4 +11,4 @@ if (typeof process === 'object' && process.versions && process.versions.node && 
   });
 }
 
-export { loadModel, Model } from './core.js';
+export { loadModel, Model, listCachedModels, deleteCachedModel, estimateLoadBytes, hasWasmSimd, readModelHeader } from './core.js';

@@ -7,7 +7,10 @@
 //   node scripts/serve.mjs [--port 8000] [--host 127.0.0.1] [--models DIR]
 //
 // --models DIR also serves DIR under /models/ (e.g. ?model=/models/story.bitt).
-// Port 0 picks a free port. The tests import startServer() from here.
+// Port 0 picks a free port. Single byte ranges (Range: bytes=N- or N-M) are
+// answered with 206, so broken model downloads resume; an ETag (size and
+// mtime) lets the package see that a file changed between the two. The tests import
+// startServer() from here.
 import { createServer } from 'node:http';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -59,9 +62,12 @@ function send(res, code, text, headers = {}) {
 /**
  * Starts the server; resolves to { server, port, url } once it listens.
  * options: root (default: the repository), host, port (0 = any free one),
- * models (a directory served under /models/), quiet (no request log).
+ * models (a directory served under /models/), quiet (no request log),
+ * hook(req, res, pathname): called first; returns true when it answered
+ * the request itself, a path to serve instead, or false (tests use it to log
+ * requests and break downloads).
  */
-export function startServer({ root = repoRoot, host = '127.0.0.1', port = 8000, models, quiet = true } = {}) {
+export function startServer({ root = repoRoot, host = '127.0.0.1', port = 8000, models, quiet = true, hook } = {}) {
   const mounts = { '/': path.resolve(root) };
   if (models) mounts['/models/'] = path.resolve(models);
   const server = createServer(async (req, res) => {
@@ -72,7 +78,10 @@ export function startServer({ root = repoRoot, host = '127.0.0.1', port = 8000, 
       send(res, 405, 'method not allowed\n', { allow: 'GET, HEAD' });
       return;
     }
-    const { pathname } = new URL(req.url, 'http://localhost');
+    let { pathname } = new URL(req.url, 'http://localhost');
+    const hooked = hook ? await hook(req, res, pathname) : false;
+    if (hooked === true) return;
+    if (typeof hooked === 'string') pathname = hooked;
     if (pathname === '/') {
       log(302);
       send(res, 302, 'see /web-demo/\n', { location: '/web-demo/' });
@@ -93,15 +102,32 @@ export function startServer({ root = repoRoot, host = '127.0.0.1', port = 8000, 
       }
       if (!info.isFile()) throw Object.assign(new Error('not a file'), { code: 'ENOENT' });
       const type = MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
-      res.writeHead(200, {
+      const headers = {
         'content-type': type,
         'content-length': info.size,
         'cache-control': 'no-cache',
         'x-content-type-options': 'nosniff',
-      });
-      log(200);
+        'accept-ranges': 'bytes',
+        etag: `"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`, // resumed downloads check it
+      };
+      let range = null;
+      const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
+      if (m) {
+        const start = Number(m[1]);
+        const end = m[2] === '' ? info.size - 1 : Math.min(Number(m[2]), info.size - 1);
+        if (start >= info.size || end < start) {
+          log(416);
+          send(res, 416, 'range not satisfiable\n', { 'content-range': `bytes */${info.size}` });
+          return;
+        }
+        range = { start, end };
+        headers['content-length'] = end - start + 1;
+        headers['content-range'] = `bytes ${start}-${end}/${info.size}`;
+      }
+      res.writeHead(range ? 206 : 200, headers);
+      log(range ? 206 : 200);
       if (req.method === 'HEAD') { res.end(); return; }
-      const stream = createReadStream(file);
+      const stream = createReadStream(file, range ?? {});
       stream.on('error', () => res.destroy());
       stream.pipe(res);
     } catch (e) {

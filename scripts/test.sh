@@ -6,7 +6,8 @@
 # client and under load (node --test tests/server); the WebAssembly build (emcc, SIMD128,
 # bitt.wasm into npm/) with its C tests under node and the Node harness of
 # the npm package against the native CLI (node --test tests/js); the web
-# demo in headless Chromium (tests/browser); the package as packed by npm:
+# demo in headless Chromium (tests/browser, with the package's loading: progress,
+# the OPFS model cache, Range resume); the package as packed by npm:
 # its types under tsc and a Vite build of it in Chromium (tests/bundle); then
 # the same C suite built with clang, AddressSanitizer and UBSan; then the fuzz
 # harnesses (tests/fuzz, clang's libFuzzer): their regression inputs under

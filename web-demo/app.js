@@ -1,19 +1,22 @@
 // app.js: the web demo's page logic. Talks to worker.js (which owns the
 // model), streams replies into #output, keeps #status current (`ready`,
 // tok/s), shows the model's info and its memory next to a KV cache, and
-// saves/restores the memory through IndexedDB and files.
+// saves/restores the memory through IndexedDB and files, and lists the models
+// the package keeps in this browser's cache (OPFS), with delete buttons.
 import {
   formatBytes, formatCount, kvCacheBytes, kvCrossoverTokens, memoryCheck,
   missingWasmFeature, nameFromUrl, parseSettings, readSafetensorsMeta,
 } from './util.js';
 import { getMemory, putMemory } from './store.js';
+import { deleteCachedModel, listCachedModels } from '../npm/browser.js';
 
 const $ = (id) => document.getElementById(id);
 const el = {
   status: $('status'), alert: $('alert'), alertText: $('alert-text'), alertClose: $('alert-close'),
   modelFile: $('model-file'), urlForm: $('url-form'), modelUrl: $('model-url'), loadUrl: $('load-url'),
   progressBox: $('progress-box'), progress: $('progress'), progressText: $('progress-text'),
-  info: $('model-info'), output: $('output'), composer: $('composer'), prompt: $('prompt'),
+  info: $('model-info'), cachedBadge: $('cached-badge'), cacheBox: $('cache-box'), cachedModels: $('cached-models'),
+  output: $('output'), composer: $('composer'), prompt: $('prompt'),
   send: $('send'), stop: $('stop'), memorySize: $('memory-size'), kvSize: $('kv-size'),
   barState: $('bar-state'), barKv: $('bar-kv'), memoryTokens: $('memory-tokens'),
   kvAssume: $('kv-assume'), saveMemory: $('save-memory'), loadMemory: $('load-memory'),
@@ -128,26 +131,81 @@ function startWorker() {
 
 // ---------- model loading ----------
 
+const PHASE_TEXT = {
+  network: (name) => `Downloading ${name}`,
+  cache: (name) => `Reading ${name} from this browser's cache`,
+  read: (name) => `Reading ${name}`,
+};
+
+// The progress bar and #status for a progress report of the package's
+// loadModel: {phase: 'read' | 'network' | 'cache' | 'init', loaded, total, estimatedBytes}.
 function showProgress(msg, name) {
   el.progressBox.hidden = false;
-  const { loaded = 0, total = 0, phase } = msg;
-  if (phase === 'parsing') {
+  const { loaded = 0, total = 0, phase = 'network' } = msg;
+  el.progressBox.dataset.phase = phase;
+  if (phase === 'init') {
     el.progress.removeAttribute('value');
-    el.progressText.textContent = `Preparing ${name} (${formatBytes(loaded)})…`;
+    const need = msg.estimatedBytes ? `; needs about ${formatBytes(msg.estimatedBytes)} of memory to load` : '';
+    el.progressText.textContent = `Preparing ${name} (${formatBytes(total)}${need})…`;
+    el.progressText.dataset.estimatedBytes = String(msg.estimatedBytes ?? '');
     setStatus(`loading · preparing ${name}`, 'busy');
     return;
   }
-  const verb = phase === 'reading' ? 'Reading' : 'Downloading';
+  const what = (PHASE_TEXT[phase] ?? PHASE_TEXT.network)(name);
   if (total > 0) {
     el.progress.value = loaded / total;
     const pct = Math.floor((100 * loaded) / total);
-    el.progressText.textContent = `${verb} ${name}: ${formatBytes(loaded)} of ${formatBytes(total)} (${pct}%)`;
-    setStatus(`loading · ${pct}%`, 'busy');
+    el.progressText.textContent = `${what}: ${formatBytes(loaded)} of ${formatBytes(total)} (${pct}%)`;
+    setStatus(`loading · ${phase} · ${pct}%`, 'busy');
   } else {
     el.progress.removeAttribute('value');
-    el.progressText.textContent = `${verb} ${name}: ${formatBytes(loaded)}`;
-    setStatus(`loading · ${formatBytes(loaded)}`, 'busy');
+    el.progressText.textContent = `${what}: ${formatBytes(loaded)}`;
+    setStatus(`loading · ${phase} · ${formatBytes(loaded)}`, 'busy');
   }
+}
+
+// ---------- the model cache (OPFS, through the package) ----------
+
+async function renderCachedModels() {
+  let list = [];
+  try {
+    list = await listCachedModels();
+  } catch (e) {
+    list = [];
+    el.cachedModels.dataset.error = e.message;
+  }
+  el.cachedModels.replaceChildren();
+  for (const m of list) {
+    const li = document.createElement('li');
+    li.dataset.url = m.url;
+    const name = document.createElement('button');
+    name.type = 'button';
+    name.className = 'link load-cached';
+    name.textContent = nameFromUrl(m.url);
+    name.title = `Load ${m.url} from the cache`;
+    name.addEventListener('click', () => loadModelFrom({ url: m.url }));
+    const what = document.createElement('span');
+    what.className = 'fine';
+    what.textContent = ` ${formatBytes(m.size)} · stored ${new Date(m.storedAt).toLocaleString()} · ${m.fingerprint} `;
+    const del = document.createElement('button');
+    del.type = 'button';
+    del.className = 'delete-cached';
+    del.textContent = 'Delete';
+    del.title = `Delete ${m.url} from this browser's cache`;
+    del.addEventListener('click', async () => {
+      del.disabled = true;
+      try {
+        await deleteCachedModel(m.url);
+      } catch (e) {
+        showAlert(`Could not delete ${m.url} from the cache: ${e.message}`);
+      }
+      renderCachedModels();
+    });
+    li.append(name, what, del);
+    el.cachedModels.append(li);
+  }
+  el.cacheBox.hidden = list.length === 0;
+  el.cachedModels.dataset.count = String(list.length);
 }
 
 async function loadModelFrom(source) {
@@ -163,16 +221,18 @@ async function loadModelFrom(source) {
   state.lastRate = null;
   refreshControls();
   setStatus(`loading · ${name}`, 'busy');
-  showProgress({ loaded: 0, total: source.file?.size ?? 0, phase: source.file ? 'reading' : undefined }, name);
+  showProgress({ loaded: 0, total: source.file?.size ?? 0, phase: source.file ? 'read' : 'network' }, name);
   try {
     const payload = source.file ? { file: source.file, name } : { url: source.url, name };
     const res = await call('load', payload, { onProgress: (m) => showProgress(m, name) }).done;
-    state.model = { name, info: res.info, kernels: res.kernels, fileBytes: res.fileBytes };
+    state.model = { name, info: res.info, kernels: res.kernels, fileBytes: res.fileBytes, fromCache: res.fromCache };
     updateMemory(res);
     renderModelInfo();
     clearConversation();
-    addNote(`Loaded ${name}: ${formatCount(res.info.params)} parameters. Memory is empty.`);
-    if (res.warning) showAlert(res.warning, 'info');
+    addNote(`Loaded ${name}${res.fromCache ? ' from this browser\'s cache' : ''}: ` +
+      `${formatCount(res.info.params)} parameters. Memory is empty.`);
+    const notes = [...(res.warnings ?? []), ...(res.warning ? [res.warning] : [])];
+    if (notes.length) showAlert(notes.join(' '), 'info');
     state.busy = null;
     readyStatus();
     focusPrompt();
@@ -186,12 +246,14 @@ async function loadModelFrom(source) {
     } else {
       state.model = null;
       el.info.hidden = true;
+      el.cachedBadge.hidden = true;
       renderMemory();
       setStatus(`error · ${text}`, 'error');
     }
   } finally {
     el.progressBox.hidden = true;
     refreshControls();
+    if (source.url) renderCachedModels();
   }
 }
 
@@ -218,6 +280,7 @@ function renderModelInfo() {
   el.info.dataset.params = String(info.params);
   el.info.dataset.version = String(info.bitt_version);
   el.info.hidden = false;
+  el.cachedBadge.hidden = !state.model.fromCache;
 }
 
 // ---------- the memory panel ----------
@@ -576,6 +639,7 @@ async function main() {
     el.dropZone.classList.add('disabled');
     return;
   }
+  renderCachedModels();
   state.worker = await startWorker();
   refreshControls();
   if (!state.worker) return;

@@ -1,7 +1,8 @@
 // worker.js: the demo's module Web Worker. It owns the model (the bit-ttt npm
 // package from ../npm/), so loading, generation, learning and the memory
 // operations never block the page. Messages in: {id, op, ...}; messages out:
-// {id, type: 'progress' | 'pieces' | 'done' | 'error', ...}. Generation sends
+// {id, type: 'progress' | 'pieces' | 'done' | 'error', ...}. Models from URLs
+// are cached by the package (OPFS); the page lists and deletes them itself. Generation sends
 // its text in small batches and yields to the event loop between them, so a
 // 'stop' message is seen while tokens are still being made.
 import { loadModel } from '../npm/index.js';
@@ -44,79 +45,54 @@ function refuseIfTooLarge(size) {
   if (check?.fatal) throw Object.assign(new Error(check.message), { friendly: true });
 }
 
-// Downloads a URL with progress reports; returns the bytes.
-async function download(id, url) {
-  let res;
-  try {
-    res = await fetch(url);
-  } catch (e) {
-    throw new Error(`could not fetch ${url}: ${e.message} (is the address right, and does the server allow it: CORS?)`);
-  }
-  if (!res.ok) throw new Error(`${url} answered HTTP ${res.status} ${res.statusText}`.trim());
-  const total = Number(res.headers.get('content-length')) || 0;
-  try {
-    refuseIfTooLarge(total);
-  } catch (e) {
-    res.body?.cancel().catch(() => {});
-    throw e;
-  }
-  if (!res.body) {
-    const buf = new Uint8Array(await res.arrayBuffer());
-    post({ id, type: 'progress', loaded: buf.length, total: buf.length });
-    return buf;
-  }
-  const reader = res.body.getReader();
-  const chunks = [];
-  let loaded = 0;
-  let lastReport = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    loaded += value.length;
-    const now = performance.now();
-    if (now - lastReport > 50) {
-      lastReport = now;
-      post({ id, type: 'progress', loaded, total });
-    }
-  }
-  post({ id, type: 'progress', loaded, total: total || loaded });
-  const bytes = new Uint8Array(loaded);
-  let at = 0;
-  for (const c of chunks) { bytes.set(c, at); at += c.length; }
-  return bytes;
-}
-
+// Loads a model: a File (read here, checked for the plainly-not-a-model
+// cases first) or a URL, which the package downloads with progress, keeps in
+// its browser cache (OPFS) and resumes with Range if the connection breaks.
+// Progress goes to the page as {phase: 'read' | 'network' | 'cache' | 'init',
+// loaded, total, estimatedBytes}; a download whose size is too large for
+// the tab is aborted from its first report. The old model stays until the
+// new one is in, so a failed load keeps it.
 async function opLoad(msg) {
   const { id, name } = msg;
-  let bytes;
   let size = 0;
+  const warnings = [];
   try {
     if (running) running.controller.abort();
+    const controller = new AbortController();
+    const onProgress = (p) => {
+      if (p.total) size = p.total;
+      if (p.phase === 'network' && p.total && !controller.signal.aborted) {
+        const check = memoryCheck(p.total);
+        if (check?.fatal) {
+          controller.abort(Object.assign(new Error(check.message), { friendly: true }));
+          return;
+        }
+      }
+      post({ id, type: 'progress', ...p });
+    };
+    let source = msg.url;
     if (msg.file) {
       size = msg.file.size;
       refuseIfTooLarge(size);
-      post({ id, type: 'progress', phase: 'reading', loaded: 0, total: size });
-      bytes = new Uint8Array(await msg.file.arrayBuffer());
-    } else {
-      bytes = await download(id, msg.url);
-      size = bytes.length;
+      post({ id, type: 'progress', phase: 'read', loaded: 0, total: size });
+      source = new Uint8Array(await msg.file.arrayBuffer());
+      post({ id, type: 'progress', phase: 'read', loaded: size, total: size });
+      const bad = checkModelBytes(source, name);
+      if (bad) throw Object.assign(new Error(bad), { friendly: true });
     }
-    const bad = checkModelBytes(bytes, name);
-    if (bad) throw Object.assign(new Error(bad), { friendly: true });
-    post({ id, type: 'progress', phase: 'parsing', loaded: size, total: size });
-    if (model) { model.dispose(); model = null; modelInfo = null; }
-    model = await loadModel(bytes);
-    bytes = null;
+    const next = await loadModel(source, {
+      onProgress, signal: controller.signal, cache: !msg.file, onWarning: (w) => warnings.push(w.replace(/^loadModel: /, '')),
+    });
+    source = null;
+    if (model) model.dispose();
+    model = next;
     modelInfo = model.info;
     const warning = memoryCheck(size, { deviceMemoryGiB: self.navigator?.deviceMemory })?.message ?? null;
-    const fingerprint = fingerprintOf(model.saveState());
-    post({ id, type: 'done', info: modelInfo, kernels: model.kernels, fileBytes: size, warning, fingerprint,
-      ...memoryStats() });
+    post({ id, type: 'done', info: modelInfo, kernels: model.kernels, fileBytes: size, warning, warnings,
+      fingerprint: model.fingerprint, fromCache: model.fromCache, ...memoryStats() });
   } catch (e) {
-    bytes = null;
     const text = e.friendly ? e.message : describeLoadError(e, { name, size });
-    post({ id, type: 'error', message: text, outOfMemory: isOutOfMemory(e), modelKept: !!model });
+    post({ id, type: 'error', message: text, outOfMemory: isOutOfMemory(e), modelKept: !!model, warnings });
   }
 }
 

@@ -82,7 +82,7 @@ test('npm pack -> tsc, Vite build, Chromium', { skip, timeout: 180000 }, async (
     dependencies: { 'bit-ttt': `file:${path.join(tmp, path.basename(filename))}` } }));
   run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: app });
   const installed = path.join(app, 'node_modules/bit-ttt');
-  for (const f of ['index.js', 'browser.js', 'core.js', 'relaxed.js', 'index.d.ts', 'bitt.wasm', 'package.json', 'README.md']) {
+  for (const f of ['index.js', 'browser.js', 'core.js', 'relaxed.js', 'cache.js', 'index.d.ts', 'bitt.wasm', 'package.json', 'README.md']) {
     assert.ok(existsSync(path.join(installed, f)), `the tarball holds ${f}`);
   }
 

@@ -3,8 +3,9 @@
 // package, resolved through its "exports" map): it compiles only while
 // index.d.ts describes the API; the @ts-expect-error lines check that wrong
 // uses are refused. Never run.
-import { loadModel, Model } from 'bit-ttt';
+import { deleteCachedModel, estimateLoadBytes, hasWasmSimd, listCachedModels, loadModel, Model, readModelHeader } from 'bit-ttt';
 import type {
+  CachedModel, LoadProgress, ModelHeader,
   ChatCompletion, ChatCompletionChunk, ChatCompletionParams, ChatCompletions, ChatCompletionUsage, ChatFinishReason,
   ChatMessage, GenerateOptions, LoadOptions, ModelConfig, ModelInfo,
 } from 'bit-ttt';
@@ -17,6 +18,25 @@ export async function usage(bytes: Uint8Array, wasm: WebAssembly.Module): Promis
   await loadModel(bytes, { wasm: 'bitt.wasm' });
   // @ts-expect-error: lmHead is 'f32' or 'int8'
   await loadModel(bytes, { lmHead: 'f16' });
+  const phases: string[] = [];
+  const cached = await loadModel(new Blob([bytes.buffer as ArrayBuffer]), {
+    cache: true, retries: 2, signal: new AbortController().signal, onWarning: (m: string) => phases.push(m),
+    onProgress: (p: LoadProgress) => phases.push(`${p.phase} ${p.loaded}/${p.total} ${p.estimatedBytes ?? ''}`),
+  });
+  const fp: string = cached.fingerprint;
+  const fromCache: boolean = cached.fromCache;
+  const list: CachedModel[] = await listCachedModels();
+  const gone: boolean = await deleteCachedModel(list[0]?.url ?? fp);
+  const need: number = estimateLoadBytes(list[0]?.size ?? 0) + (list[0]?.storedAt ?? 0);
+  const simd: boolean = hasWasmSimd() && fromCache && gone && need > 0;
+  void simd;
+  const header: ModelHeader = await readModelHeader(bytes.subarray(0, 4096), { fileBytes: 1 << 20 });
+  const layers: number = header.config.num_layers + header.bitt_version + header.headerBytes + header.estimatedBytes;
+  void layers;
+  await readModelHeader(new Blob([bytes.buffer as ArrayBuffer]));
+  // @ts-expect-error: phase is one of four
+  const bad: LoadProgress = { loaded: 0, total: 0, phase: 'disk' };
+  void bad;
 
   const info: Readonly<ModelInfo> = model.info;
   const config: ModelConfig = info.config;
