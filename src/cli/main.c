@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "../util/utf8.h"
 
 typedef struct Subcommand {
     const char *name;
@@ -38,21 +39,6 @@ double cli_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0 if invalid. */
-static size_t utf8_valid_len(const unsigned char *s, size_t n) {
-    if (s[0] < 0x80) return 1;
-    size_t len = s[0] >= 0xC2 && s[0] <= 0xDF ? 2 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
-               : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
-    if (!len || len > n) return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xC0) != 0x80) return 0;
-    if (s[0] == 0xE0 && s[1] < 0xA0) return 0;  /* overlong */
-    if (s[0] == 0xED && s[1] > 0x9F) return 0;  /* surrogate */
-    if (s[0] == 0xF0 && s[1] < 0x90) return 0;  /* overlong */
-    if (s[0] == 0xF4 && s[1] > 0x8F) return 0;  /* > U+10FFFF */
-    return len;
 }
 
 void cli_print_json_string(FILE *out, const char *s, size_t len) {
