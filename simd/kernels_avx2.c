@@ -181,6 +181,22 @@ static void ternary_rows_job(void *ctx, int begin, int end, int worker) {
 }
 
 /* acc[t, o] = sum_i w[o, i] xq[t, i], rows split over the thread pool */
+/* The product read from the packed blocks one weight at a time: the path
+ * when the padded activations cannot be allocated (w->w may be dropped). */
+static void packed_matmul_plain(const TernaryMatrix *w, const int8_t *xq, int T, int32_t *acc) {
+    const PackedTernary *p = w->packed;
+    for (int t = 0; t < T; t++)
+        for (int o = 0; o < w->rows; o++) {
+            const uint8_t *row = p->data + (size_t)o * p->nblocks * 32;
+            int32_t sum = 0;
+            for (int i = 0; i < w->cols; i++) {
+                const int b = i / BLOCK, k = i % BLOCK;
+                sum += (((row[b * 32 + k % 32] >> (2 * (k / 32))) & 3) - 1) * xq[(size_t)t * w->cols + i];
+            }
+            acc[(size_t)t * w->rows + o] = sum;
+        }
+}
+
 static void ternary_matmul_with(RowsDotFn rows_dot, const TernaryMatrix *w, const int8_t *xq, int T,
                                 int32_t *acc) {
     const PackedTernary *p = w->packed;
@@ -190,7 +206,7 @@ static void ternary_matmul_with(RowsDotFn rows_dot, const TernaryMatrix *w, cons
     if (!xpad || !xsum) {
         free(xpad);
         free(xsum);
-        kernels_scalar()->ternary_matmul_i8(w, xq, T, acc);
+        packed_matmul_plain(w, xq, T, acc);
         return;
     }
     pad_rows(w, xq, T, padded, xpad, xsum);
@@ -399,6 +415,7 @@ const Kernels *kernels_dense_f32(void) {
          * bench --kernels dense-f32): the exact scalar product over the canonical int8
          * weights, which every backend keeps next to its own layout. */
         dense_kernels.ternary_matmul_i8 = kernels_scalar()->ternary_matmul_i8;
+        dense_kernels.i8_reads_packed_only = 0;
         dense_kernels.ternary_matmul_f32 = dense_ternary_matmul_f32;
     }
     return &dense_kernels;
@@ -413,6 +430,7 @@ const Kernels *kernels_avx2(void) {
         avx2_kernels.prepare_ternary = avx2_prepare_ternary;
         avx2_kernels.release_ternary = avx2_release_ternary;
         avx2_kernels.ternary_matmul_i8 = avx2_ternary_matmul_i8;
+        avx2_kernels.i8_reads_packed_only = 1;
         avx2_kernels.quantize_row_i8 = avx2_quantize_row_i8;
         avx2_kernels.matmul_f32 = avx2_matmul_f32;
         avx2_kernels.int8_matmul = avx2_int8_matmul;

@@ -32,7 +32,7 @@ static void check_ternary(const Kernels *fast, int rows, int cols, int T, uint32
 }
 
 static void check_int8(const Kernels *fast, int rows, int cols, int T, uint32_t seed) {
-    Int8Matrix m = {rows, cols, malloc((size_t)rows * cols), NULL};
+    Int8Matrix m = {rows, cols, malloc((size_t)rows * cols), NULL, 0};
     int8_t *x = malloc((size_t)T * cols);
     for (size_t i = 0; i < (size_t)rows * cols; i++) m.w[i] = (int8_t)((int)(lcg(&seed) >> 16) % 255 - 127);
     for (size_t i = 0; i < (size_t)T * cols; i++) x[i] = (int8_t)(i % 5 == 0 ? -127 : (int)(lcg(&seed) >> 16) % 255 - 127);

@@ -46,7 +46,12 @@ static int same_ternary(const Model *a, const Model *b) {
         const ParamRef *p = &a->params[i], *q = &b->params[i];
         if (p->spec.kind != PARAM_BITLINEAR) continue;
         size_t n = (size_t)p->bl->q.rows * p->bl->q.cols;
-        if (memcmp(p->bl->q.w, q->bl->q.w, n) != 0 || p->bl->q.scale != q->bl->q.scale) {
+        int8_t *sa, *sb; /* a lean model's codes are in its file */
+        const int8_t *ca = bitlinear_codes(p->bl, &sa), *cb = bitlinear_codes(q->bl, &sb);
+        const int same = ca && cb && memcmp(ca, cb, n) == 0;
+        free(sa);
+        free(sb);
+        if (!same || p->bl->q.scale != q->bl->q.scale) {
             fprintf(stderr, "%s differs (scale %.9g vs %.9g)\n", p->spec.name, p->bl->q.scale, q->bl->q.scale);
             return 0;
         }
@@ -342,7 +347,95 @@ static void check_v2_refuses_f16_overflow(void) {
     model_free(m);
 }
 
+/* 1 if the files a and b hold the same bytes. */
+static int same_file(const char *a, const char *b) {
+    uint8_t *x, *y;
+    size_t nx, ny;
+    BittError err;
+    if (file_read_all(a, &x, &nx, &err) != 0) return 0;
+    if (file_read_all(b, &y, &ny, &err) != 0) { free(x); return 0; }
+    const int same = nx == ny && memcmp(x, y, nx) == 0;
+    free(x);
+    free(y);
+    return same;
+}
+
+/* A .bitt v2 through model_load without latents is lean: mapped, I8 rows
+ * used where they lie, ternary codes left in the file once the backend has
+ * its repack. It must give the logits, fingerprint and written files of the
+ * same bytes loaded from memory, also after switching to the scalar kernels
+ * (which unpack the codes again); BITT_NO_MMAP=1 turns it off. */
+static void check_lean_load(TttVariant variant) {
+    BittError err;
+    Model *m = make_random_model(600, 64, 2, variant, variant != TTT_SEED, 16, 9);
+    CHECK(m && model_save_bitt_as(m, "lean.bitt", 2, BITT_EMBED_I8, &err) == 0);
+    model_free(m);
+    uint8_t *buf;
+    size_t len;
+    CHECK(file_read_all("lean.bitt", &buf, &len, &err) == 0);
+    Model *ref = model_load_bitt_memory(buf, len, "lean.bitt", 0, &err);
+    free(buf);
+    Model *lean = model_load("lean.bitt", 0, &err);
+    CHECK(ref && lean);
+    if (!ref || !lean) return;
+    CHECK(ref->mapped_file == NULL && lean->mapped_file != NULL);
+    CHECK(lean->embed_i8 && lean->embed_i8->borrowed && !ref->embed_i8->borrowed);
+    int dropped = 0;
+    for (int i = 0; i < lean->n_params; i++)
+        if (lean->params[i].bl) {
+            CHECK(lean->params[i].bl->file_codes != NULL);
+            dropped += lean->params[i].bl->q.w == NULL;
+        }
+    /* the codes are dropped where the backend reads only its repack */
+    CHECK((dropped > 0) == (lean->kernels->i8_reads_packed_only && lean->cfg.act_quant));
+    CHECK(lean->fingerprint == ref->fingerprint);
+    CHECK(same_ternary(lean, ref));
+    const int V = ref->cfg.vocab_size;
+    float *la = malloc((size_t)V * 21 * sizeof(float)), *lb = malloc((size_t)V * 21 * sizeof(float));
+    int32_t ids[21];
+    for (int i = 0; i < 21; i++) ids[i] = 3 + (i * 37) % (V - 3);
+    logits_of(ref, ids, 21, la);
+    logits_of(lean, ids, 21, lb);
+    CHECK(memcmp(la, lb, (size_t)V * sizeof(float)) == 0);
+    /* written again: the same files, v2 and v1 */
+    CHECK(model_save_bitt_as(lean, "lean_again.bitt", 2, BITT_EMBED_I8, &err) == 0);
+    CHECK(same_file("lean.bitt", "lean_again.bitt"));
+    CHECK(model_save_bitt(lean, "lean_v1.bitt", 1, &err) == 0 && model_save_bitt(ref, "ref_v1.bitt", 1, &err) == 0);
+    CHECK(same_file("lean_v1.bitt", "ref_v1.bitt"));
+    /* other kernels: the scalar reference needs the codes, and gets them */
+    CHECK(model_use_kernels(lean, kernels_scalar(), &err) == 0 && model_use_kernels(ref, kernels_scalar(), &err) == 0);
+    for (int i = 0; i < lean->n_params; i++)
+        if (lean->params[i].bl) CHECK(lean->params[i].bl->q.w != NULL);
+    logits_of(ref, ids, 21, la);
+    logits_of(lean, ids, 21, lb);
+    CHECK(memcmp(la, lb, (size_t)V * sizeof(float)) == 0);
+    CHECK(model_use_kernels(lean, kernels_best(), &err) == 0);
+    logits_of(lean, ids, 21, lb);
+    model_use_kernels(ref, kernels_best(), &err);
+    logits_of(ref, ids, 21, la);
+    CHECK(memcmp(la, lb, (size_t)V * sizeof(float)) == 0);
+    model_free(lean);
+    /* with latents (convert, the trainer) or BITT_NO_MMAP=1: a copy, as before */
+    Model *kept = model_load("lean.bitt", 1, &err);
+    CHECK(kept && kept->mapped_file == NULL && !kept->embed_i8->borrowed);
+    model_free(kept);
+    setenv("BITT_NO_MMAP", "1", 1);
+    Model *copied = model_load("lean.bitt", 0, &err);
+    unsetenv("BITT_NO_MMAP");
+    CHECK(copied && copied->mapped_file == NULL && copied->fingerprint == ref->fingerprint);
+    model_free(copied);
+    /* a v1 file has nothing to leave in the mapping */
+    Model *v1 = model_load("ref_v1.bitt", 0, &err);
+    CHECK(v1 && v1->mapped_file == NULL);
+    model_free(v1);
+    model_free(ref);
+    free(la);
+    free(lb);
+}
+
 int main(void) {
+    check_lean_load(TTT_LINEAR);
+    check_lean_load(TTT_SEED);
     check_v2_refuses_f16_overflow();
     check_round_trip(TTT_LINEAR);
     check_round_trip(TTT_SEED);

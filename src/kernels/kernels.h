@@ -16,7 +16,9 @@
  * layout in `packed` at load (prepare_ternary) and free it (release). */
 typedef struct TernaryMatrix {
     int rows, cols;
-    int8_t *w;           /* rows x cols */
+    int8_t *w;           /* rows x cols; NULL in a model loaded lean from a mapped
+                            .bitt v2 once the backend has its repack (the codes stay
+                            in the file: BitLinear.file_codes) */
     float scale;         /* g = mean |W| of the latent weights */
     void *packed;        /* backend-owned repack, or NULL */
 } TernaryMatrix;
@@ -27,6 +29,7 @@ typedef struct Int8Matrix {
     int rows, cols;
     int8_t *w;           /* rows x cols, values in [-127, 127] */
     float *row_scale;    /* rows */
+    int borrowed;        /* 1: w and row_scale point into a mapped file, not owned */
 } Int8Matrix;
 
 typedef struct Kernels {
@@ -34,6 +37,9 @@ typedef struct Kernels {
     /* Optional: build w->packed from w->w; 0 on success. */
     int (*prepare_ternary)(TernaryMatrix *w);
     void (*release_ternary)(TernaryMatrix *w);
+    /* 1: once prepared, ternary_matmul_i8 reads only `packed`, so a model
+     * with int8 activations may drop w (a lean load, model_use_kernels) */
+    int i8_reads_packed_only;
     /* acc[t, o] = sum_i w[o, i] * xq[t, i], exact int32. xq: T x cols, acc: T x rows. */
     void (*ternary_matmul_i8)(const TernaryMatrix *w, const int8_t *xq, int T, int32_t *acc);
     /* y[t, o] = sum_i w[o, i] * x[t, i] in float (act_quant "none"). */

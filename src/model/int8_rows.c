@@ -21,8 +21,10 @@ Int8Matrix *int8_rows_alloc(int rows, int cols) {
 
 void int8_rows_free(Int8Matrix *q) {
     if (!q) return;
-    free(q->w);
-    free(q->row_scale);
+    if (!q->borrowed) {
+        free(q->w);
+        free(q->row_scale);
+    }
     free(q);
 }
 

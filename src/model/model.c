@@ -9,6 +9,7 @@
 
 #include "../formats/f16.h"
 #include "../sampling/rng.h"
+#include "../util/fileio.h"
 
 static float *alloc_f32(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
 
@@ -195,7 +196,33 @@ void model_free(Model *m) {
     free(m->layers);
     free(m->params);
     tokenizer_free(m->tok);
+    if (m->mapped_file) { /* after every tensor that points into it */
+        file_view_close(m->mapped_file);
+        free(m->mapped_file);
+    }
     free(m);
+}
+
+void model_drop_file_pages(const Model *m, const void *p, size_t n) {
+    if (m->mapped_file) file_view_drop_range(m->mapped_file, p, n);
+}
+
+/* The bytes of bl's 2-bit codes in the file. */
+static size_t file_codes_bytes(const BitLinear *bl) {
+    return (size_t)bl->q.rows * ternary_packed_row_bytes(bl->q.cols);
+}
+
+const int8_t *bitlinear_codes(const BitLinear *bl, int8_t **scratch) {
+    *scratch = NULL;
+    if (bl->q.w || !bl->file_codes) return bl->q.w;
+    TernaryMatrix t = bl->q;
+    t.w = malloc((size_t)t.rows * (size_t)t.cols + 1);
+    int bad_row, bad_col;
+    if (!t.w || ternary_unpack(bl->file_codes, &t, &bad_row, &bad_col) != 0) { /* checked at load: no code 3 */
+        free(t.w);
+        return NULL;
+    }
+    return *scratch = t.w;
 }
 
 static void fill_normal(BittRng *r, float *x, size_t n, float std) {
@@ -262,7 +289,12 @@ uint64_t model_compute_fingerprint(const Model *m) {
         h = fnv1a(h, p->spec.name, strlen(p->spec.name));
         const size_t n = p->spec.count;
         if (p->spec.kind == PARAM_BITLINEAR) {
-            h = fnv1a(h, p->bl->q.w, n);
+            int8_t *scratch;
+            const int8_t *codes = bitlinear_codes(p->bl, &scratch);
+            if (!codes) return 0; /* out of memory: no fingerprint */
+            h = fnv1a(h, codes, n);
+            free(scratch);
+            if (p->bl->file_codes) model_drop_file_pages(m, p->bl->file_codes, file_codes_bytes(p->bl));
             h = fnv1a(h, &p->bl->q.scale, sizeof(float));
         } else if (p->spec.kind == PARAM_EMBED && p->i8) { /* the f16 of int8 * row_scale */
             const Int8Matrix *q = p->i8;
@@ -271,6 +303,10 @@ uint64_t model_compute_fingerprint(const Model *m) {
                     uint16_t half = f32_to_f16((float)q->w[(size_t)r * q->cols + c] * q->row_scale[r]);
                     h = fnv1a(h, &half, 2);
                 }
+            if (q->borrowed) {
+                model_drop_file_pages(m, q->w, (size_t)q->rows * (size_t)q->cols);
+                model_drop_file_pages(m, q->row_scale, (size_t)q->rows * sizeof(float));
+            }
         } else if (p->spec.kind == PARAM_EMBED) {
             for (size_t j = 0; j < n; j++) {
                 uint16_t half = f32_to_f16(p->f32[j]);
@@ -289,10 +325,21 @@ int model_use_kernels(Model *m, const Kernels *k, BittError *err) {
         if (q && q->packed && m->kernels->release_ternary) m->kernels->release_ternary(q);
     }
     m->kernels = k;
-    if (k->prepare_ternary)
-        for (int i = 0; i < m->n_params; i++)
-            if (m->params[i].spec.kind == PARAM_BITLINEAR && k->prepare_ternary(&m->params[i].bl->q) != 0)
-                return bitt_fail(err, "out of memory preparing %s for the %s kernels", m->params[i].spec.name, k->name);
+    for (int i = 0; i < m->n_params; i++) {
+        BitLinear *bl = m->params[i].spec.kind == PARAM_BITLINEAR ? m->params[i].bl : NULL;
+        if (!bl) continue;
+        int8_t *scratch = NULL;
+        if (!bl->q.w && !(bl->q.w = (int8_t *)bitlinear_codes(bl, &scratch)))
+            return bitt_fail(err, "out of memory unpacking %s", m->params[i].spec.name);
+        if (k->prepare_ternary && k->prepare_ternary(&bl->q) != 0)
+            return bitt_fail(err, "out of memory preparing %s for the %s kernels", m->params[i].spec.name, k->name);
+        if (scratch && bl->q.packed && k->i8_reads_packed_only && m->cfg.act_quant) {
+            /* lean: the backend has its form, the codes stay in the file */
+            free(scratch);
+            bl->q.w = NULL;
+        }
+        if (scratch) model_drop_file_pages(m, bl->file_codes, file_codes_bytes(bl));
+    }
     return 0;
 }
 

@@ -21,6 +21,9 @@
 typedef struct BitLinear {
     TernaryMatrix q;
     float *latent;   /* rows x cols, or NULL */
+    /* rows x ceil(cols / 4): the 2-bit codes (SPEC 3.3) inside the mapped
+     * .bitt v2 of a lean model, where q.w is not held; NULL otherwise */
+    const uint8_t *file_codes;
 } BitLinear;
 
 typedef struct LayerWeights {
@@ -68,7 +71,19 @@ typedef struct Model {
      * lm_head tensor's own rows when the file stored it as I8, else a
      * quantised copy (model_set_lm_head_int8) */
     Int8Matrix *lm_head_i8;
+    /* the mapped .bitt (a FileView, fileio.h) that a lean load left tensors
+     * in: I8 rows borrowed in place, ternary codes kept as the file's 2-bit
+     * form while the backend holds its own repack; NULL otherwise. Owned. */
+    struct FileView *mapped_file;
 } Model;
+
+/* The int8 codes of bl (rows x cols): q.w, or for a lean model the file's
+ * 2-bit codes unpacked into *scratch (malloc'd; the caller frees it).
+ * NULL when out of memory. */
+const int8_t *bitlinear_codes(const BitLinear *bl, int8_t **scratch);
+/* Lets the kernel drop the resident pages of [p, p + n) when they lie in
+ * m's mapped file (a lean load: read again when touched); else nothing. */
+void model_drop_file_pages(const Model *m, const void *p, size_t n);
 
 /* Allocates a zeroed model for cfg (tok is taken over, may be NULL). */
 Model *model_alloc(const ModelConfig *cfg, Tokenizer *tok, BittError *err);

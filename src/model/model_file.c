@@ -25,7 +25,9 @@ static size_t param_count(const ParamRef *p) {
     return n;
 }
 
-static int load_bitlinear(const SafeTensors *st, const ParamRef *p, int keep_latent,
+/* lean (a mapped .bitt, inference only): v2 ternary codes are checked here
+ * and left in the file (file_codes), I8 rows are used where they lie. */
+static int load_bitlinear(const SafeTensors *st, const ParamRef *p, int keep_latent, int lean,
                           BittError *err) {
     BitLinear *bl = p->bl;
     const StTensor *t = safetensors_find(st, p->spec.name);
@@ -41,7 +43,17 @@ static int load_bitlinear(const SafeTensors *st, const ParamRef *p, int keep_lat
         if (!isfinite(g) || g < 0)
             return bitt_fail(err, "%s: tensor '%s' is not a finite non-negative scale", st->source, scale_name);
         int bad_row, bad_col;
-        if (ternary_unpack(t->data, &bl->q, &bad_row, &bad_col) != 0)
+        TernaryMatrix check = bl->q; /* lean: unpacked into a scratch only to check the codes */
+        if (lean && !(check.w = malloc((size_t)check.rows * (size_t)check.cols + 1)))
+            return bitt_fail(err, "%s: out of memory for '%s'", st->source, p->spec.name);
+        const int bad = ternary_unpack(t->data, &check, &bad_row, &bad_col) != 0;
+        if (lean) {
+            free(check.w);
+            free(bl->q.w); /* model_use_kernels unpacks them again for the backend */
+            bl->q.w = NULL;
+            bl->file_codes = t->data;
+        }
+        if (bad)
             return bitt_fail(err, "%s: tensor '%s' holds the invalid 2-bit code 3 at row %d, column %d",
                              st->source, p->spec.name, bad_row, bad_col);
         bl->q.scale = g;
@@ -69,20 +81,31 @@ static void row_scale_name(const char *name, char *out, size_t n) { snprintf(out
 /* An I8 embed / lm_head: NAME I8 [V, D] and NAME_row_scale F32 [V], every
  * value in [-127, 127] (the int8 kernels' range), every scale finite and
  * >= 0. p keeps the int8 rows; no float copy is made. */
-static int load_i8_rows(Model *m, const SafeTensors *st, ParamRef *p, BittError *err) {
+static int load_i8_rows(Model *m, const SafeTensors *st, ParamRef *p, int lean, BittError *err) {
     const int V = (int)p->spec.shape[0], D = (int)p->spec.shape[1];
     char rs_name[80];
     row_scale_name(p->spec.name, rs_name, sizeof rs_name);
     const StTensor *t = safetensors_expect(st, p->spec.name, ST_I8, 2, p->spec.shape, err);
-    if (!t || !safetensors_expect(st, rs_name, ST_F32, 1, p->spec.shape, err)) return -1;
-    Int8Matrix *q = int8_rows_alloc(V, D);
-    if (!q) return bitt_fail(err, "%s: out of memory for '%s'", st->source, p->spec.name);
-    int rc = safetensors_read_f32(st, rs_name, 1, p->spec.shape, q->row_scale, err);
+    const StTensor *rs = t ? safetensors_expect(st, rs_name, ST_F32, 1, p->spec.shape, err) : NULL;
+    if (!rs) return -1;
+    Int8Matrix *q;
+    int rc = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (lean && (uintptr_t)rs->data % sizeof(float) == 0) { /* used where they lie in the mapped file */
+        if (!(q = calloc(1, sizeof *q))) return bitt_fail(err, "%s: out of memory for '%s'", st->source, p->spec.name);
+        *q = (Int8Matrix){V, D, (int8_t *)t->data, (float *)rs->data, 1};
+    } else
+#endif
+    {
+        (void)lean;
+        if (!(q = int8_rows_alloc(V, D))) return bitt_fail(err, "%s: out of memory for '%s'", st->source, p->spec.name);
+        rc = safetensors_read_f32(st, rs_name, 1, p->spec.shape, q->row_scale, err);
+        memcpy(q->w, t->data, (size_t)V * D);
+    }
     for (int r = 0; r < V && !rc; r++)
         if (!(q->row_scale[r] >= 0))
             rc = bitt_fail(err, "%s: tensor '%s' holds %g at row %d: a row scale is finite and >= 0", st->source,
                            rs_name, q->row_scale[r], r);
-    memcpy(q->w, t->data, (size_t)V * D);
     for (size_t j = 0; j < (size_t)V * D && !rc; j++)
         if (q->w[j] == -128)
             rc = bitt_fail(err, "%s: tensor '%s' holds -128 at row %zu, column %zu (int8 rows are in [-127, 127])",
@@ -95,19 +118,28 @@ static int load_i8_rows(Model *m, const SafeTensors *st, ParamRef *p, BittError 
     return 0;
 }
 
-int model_load_tensors(Model *m, const SafeTensors *st, int keep_latent, BittError *err) {
+static int load_tensors(Model *m, const SafeTensors *st, int keep_latent, int lean, BittError *err) {
     for (int i = 0; i < m->n_params; i++) {
         ParamRef *p = &m->params[i];
         const StTensor *t = safetensors_find(st, p->spec.name);
         if (p->spec.kind == PARAM_BITLINEAR) {
-            if (load_bitlinear(st, p, keep_latent, err) != 0) return -1;
+            if (load_bitlinear(st, p, keep_latent, lean, err) != 0) return -1;
+            if (t) model_drop_file_pages(m, t->data, t->nbytes); /* checked: not needed in memory now */
         } else if (p->spec.kind == PARAM_EMBED && t && t->dtype == ST_I8) {
-            if (load_i8_rows(m, st, p, err) != 0) return -1;
+            if (load_i8_rows(m, st, p, lean, err) != 0) return -1;
+            if (p->i8 && p->i8->borrowed) {
+                model_drop_file_pages(m, p->i8->w, (size_t)p->i8->rows * (size_t)p->i8->cols);
+                model_drop_file_pages(m, p->i8->row_scale, (size_t)p->i8->rows * sizeof(float));
+            }
         } else if (safetensors_read_f32(st, p->spec.name, p->spec.ndim, p->spec.shape, p->f32, err) != 0) {
             return -1;
         }
     }
     return 0;
+}
+
+int model_load_tensors(Model *m, const SafeTensors *st, int keep_latent, BittError *err) {
+    return load_tensors(m, st, keep_latent, 0, err);
 }
 
 static int is_float_dtype(StDtype dt) { return dt == ST_F32 || dt == ST_F16 || dt == ST_BF16; }
@@ -196,8 +228,12 @@ static int check_file_tensors(const ModelConfig *cfg, const SafeTensors *st, int
 }
 
 /* Builds the model once config, tokenizer and tensors are at hand. */
+/* view: the mapped file st lies in, for a lean load (else NULL); the model
+ * takes it over once allocated (*view_taken = 1), and frees it on failure. */
 static Model *model_build(const JsonValue *config, const char *config_source, Tokenizer *tok,
-                          const SafeTensors *st, int version, int keep_latent, BittError *err) {
+                          const SafeTensors *st, int version, int keep_latent, FileView *view, int *view_taken,
+                          BittError *err) {
+    const int lean = view != NULL;
     ModelConfig cfg;
     if (config_from_json(config, config_source, &cfg, err) != 0) { tokenizer_free(tok); return NULL; }
     /* Equal sizes, as every model this project writes has: a larger vocab_size
@@ -212,15 +248,20 @@ static Model *model_build(const JsonValue *config, const char *config_source, To
     Model *m = model_alloc(&cfg, tok, err);
     if (!m) return NULL;
     m->bitt_version = version;
-    if (model_load_tensors(m, st, keep_latent, err) != 0 || model_finish_load(m, err) != 0) {
+    if (view) {
+        m->mapped_file = view;
+        *view_taken = 1;
+    }
+    if (load_tensors(m, st, keep_latent, lean, err) != 0 || model_finish_load(m, err) != 0) {
         model_free(m);
         return NULL;
     }
     return m;
 }
 
-Model *model_load_bitt_memory(const uint8_t *buf, size_t len, const char *source, int keep_latent,
-                              BittError *err) {
+/* view: buf is this mapped file, and the load is lean (model_build). */
+static Model *load_bitt_buffer(const uint8_t *buf, size_t len, const char *source, int keep_latent,
+                               FileView *view, int *view_taken, BittError *err) {
     if (len < 12) { bitt_fail(err, "%s: too short for a .bitt file (%zu bytes)", source, len); return NULL; }
     if (memcmp(buf, BITT_MAGIC, 4) != 0) {
         bitt_fail(err, "%s: wrong magic (not a .bitt file: expected \"BITT\")", source);
@@ -256,7 +297,7 @@ Model *model_load_bitt_memory(const uint8_t *buf, size_t len, const char *source
         Tokenizer *tok = tokenizer_from_json(tokjson, source, err);
         SafeTensors st;
         if (tok && safetensors_parse(buf + 12 + h, len - 12 - (size_t)h, source, &st, err) == 0) {
-            m = model_build(config, source, tok, &st, version, keep_latent, err);
+            m = model_build(config, source, tok, &st, version, keep_latent, view, view_taken, err);
             safetensors_free(&st);
         } else {
             tokenizer_free(tok);
@@ -266,9 +307,49 @@ Model *model_load_bitt_memory(const uint8_t *buf, size_t len, const char *source
     return m;
 }
 
+Model *model_load_bitt_memory(const uint8_t *buf, size_t len, const char *source, int keep_latent,
+                              BittError *err) {
+    return load_bitt_buffer(buf, len, source, keep_latent, NULL, NULL, err);
+}
+
 Model *model_from_checkpoint_parts(const JsonValue *config, const char *config_source, Tokenizer *tok,
                                    const SafeTensors *st, int keep_latent, BittError *err) {
-    return model_build(config, config_source, tok, st, 0, keep_latent, err);
+    return model_build(config, config_source, tok, st, 0, keep_latent, NULL, NULL, err);
+}
+
+/* 1 if a tensor of m points into its file (a lean load kept codes or rows there). */
+static int uses_file(const Model *m) {
+    for (int i = 0; i < m->n_params; i++) {
+        const ParamRef *p = &m->params[i];
+        if ((p->bl && p->bl->file_codes) || (p->i8 && p->i8->borrowed)) return 1;
+    }
+    return 0;
+}
+
+/* A .bitt file: mapped where the platform can (file_view_open). Without
+ * keep_latent the load is lean: tensors stay in the mapping, which the model
+ * then owns; its resident pages are dropped after the load, so the process
+ * holds what the backend built plus the pages inference touches. */
+static Model *load_bitt_file(const char *path, int keep_latent, BittError *err) {
+    FileView *v = malloc(sizeof *v);
+    if (!v) { bitt_fail(err, "out of memory"); return NULL; }
+    if (file_view_open(path, v, err) != 0) { free(v); return NULL; }
+    int taken = 0;
+    Model *m = load_bitt_buffer(v->data, v->len, path, keep_latent, v->mapped && !keep_latent ? v : NULL, &taken,
+                                err);
+    if (taken) { /* the model holds the view (and closed it if the load failed) */
+        if (m && !uses_file(m)) { /* nothing points into it: a v1 file */
+            file_view_close(m->mapped_file);
+            free(m->mapped_file);
+            m->mapped_file = NULL;
+        } else if (m) {
+            file_view_drop_pages(v);
+        }
+        return m;
+    }
+    file_view_close(v);
+    free(v);
+    return m;
 }
 
 static char *join_path(const char *dir, const char *name) {
@@ -313,12 +394,7 @@ Model *model_load(const char *path, int keep_latent, BittError *err) {
         free(ck);
         return m;
     }
-    uint8_t *buf;
-    size_t len;
-    if (file_read_all(path, &buf, &len, err) != 0) return NULL;
-    Model *m = model_load_bitt_memory(buf, len, path, keep_latent, err);
-    free(buf);
-    return m;
+    return load_bitt_file(path, keep_latent, err);
 }
 
 /* ---- writing ---- */
@@ -352,13 +428,20 @@ static int add_tensors(const Model *m, int version, BittEmbedForm embed, StWrite
     for (int i = 0; i < m->n_params; i++) {
         const ParamRef *p = &m->params[i];
         const size_t n = param_count(p);
+        TernaryMatrix codes = {0}; /* a lean model's codes come from its file */
+        int8_t *scratch = NULL;
+        if (p->spec.kind == PARAM_BITLINEAR) {
+            codes = p->bl->q;
+            if (!(codes.w = (int8_t *)bitlinear_codes(p->bl, &scratch))) return bitt_fail(err, "out of memory");
+        }
         if (p->spec.kind == PARAM_BITLINEAR && version == 2) {
-            const TernaryMatrix *t = &p->bl->q;
+            const TernaryMatrix *t = &codes;
             const int64_t shape[2] = {t->rows, (int64_t)ternary_packed_row_bytes(t->cols)};
             uint8_t *packed = malloc((size_t)shape[0] * (size_t)shape[1] + 1);
             float *scale = malloc(sizeof(float));
-            if (!packed || !scale) { free(packed); free(scale); return bitt_fail(err, "out of memory"); }
+            if (!packed || !scale) { free(packed); free(scale); free(scratch); return bitt_fail(err, "out of memory"); }
             ternary_pack(t, packed);
+            free(scratch);
             *scale = t->scale;
             char scale_name[80];
             snprintf(scale_name, sizeof scale_name, "%s_scale", p->spec.name);
@@ -368,11 +451,13 @@ static int add_tensors(const Model *m, int version, BittEmbedForm embed, StWrite
                 return -1;
         } else if (p->spec.kind == PARAM_BITLINEAR) {
             if (p->bl->latent) {
+                free(scratch);
                 if (st_writer_add(w, p->spec.name, ST_F32, p->spec.ndim, p->spec.shape, p->bl->latent, err) != 0) return -1;
             } else {
                 float *latent = malloc(n * sizeof(float));
+                if (latent) bitlinear_dequantize(&codes, latent);
+                free(scratch);
                 if (!latent) return bitt_fail(err, "out of memory");
-                bitlinear_dequantize(&p->bl->q, latent);
                 if (st_writer_add_owned(w, p->spec.name, ST_F32, p->spec.ndim, p->spec.shape, latent, err) != 0) return -1;
             }
         } else if (p->spec.kind == PARAM_EMBED && version == 2 && embed == BITT_EMBED_I8) {

@@ -1,6 +1,7 @@
 /* fileio.c: whole-file reads, atomic writes, and opening user paths only
  * when they are regular files (a FIFO, device or directory named as a model,
  * tokenizer, token or state file is an error, never a blocked open). */
+#define _DEFAULT_SOURCE /* madvise (MADV_DONTNEED) beside POSIX */
 #include "fileio.h"
 
 #include <errno.h>
@@ -9,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#if !defined(__EMSCRIPTEN__)
+#include <sys/mman.h>
+#define BITT_HAVE_MMAP 1
+#endif
 #include <unistd.h>
 
 /* What a non-regular file is, for messages. */
@@ -158,4 +163,73 @@ int file_write_buffer(const char *path, const void *buf, size_t len, BittError *
 int path_is_dir(const char *path) {
     struct stat st;
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int file_view_open(const char *path, FileView *v, BittError *err) {
+    v->data = NULL;
+    v->len = 0;
+    v->mapped = 0;
+#ifdef BITT_HAVE_MMAP
+    const char *no_mmap = getenv("BITT_NO_MMAP");
+    if (!no_mmap || !*no_mmap || strcmp(no_mmap, "0") == 0) {
+        int fd = open_regular(path, O_RDONLY, err);
+        if (fd < 0) return -1;
+        struct stat st;
+        if (fstat(fd, &st) != 0) {
+            int e = errno;
+            close(fd);
+            return bitt_fail(err, "%s: cannot stat: %s", path, strerror(e));
+        }
+        if (st.st_size > 0 && (uint64_t)st.st_size < (uint64_t)SIZE_MAX) {
+            void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+            close(fd); /* the mapping holds the file */
+            if (p != MAP_FAILED) {
+                v->data = p;
+                v->len = (size_t)st.st_size;
+                v->mapped = 1;
+                return 0;
+            }
+        } else {
+            close(fd); /* empty: nothing to map, read it (the reader says what is wrong) */
+        }
+    }
+#endif
+    uint8_t *buf;
+    if (file_read_all(path, &buf, &v->len, err) != 0) return -1;
+    v->data = buf;
+    return 0;
+}
+
+void file_view_drop_pages(const FileView *v) {
+#ifdef BITT_HAVE_MMAP
+    if (v->mapped && v->len) madvise((void *)v->data, v->len, MADV_DONTNEED);
+#else
+    (void)v;
+#endif
+}
+
+void file_view_drop_range(const FileView *v, const void *p, size_t n) {
+#ifdef BITT_HAVE_MMAP
+    const uintptr_t lo = (uintptr_t)v->data, hi = lo + v->len, page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t a = (uintptr_t)p, b = a + n;
+    if (!v->mapped || a < lo || b > hi || n == 0) return;
+    a &= ~(page - 1);               /* the mapping starts on a page: a stays inside it */
+    b = (b + page - 1) & ~(page - 1);
+    if (b > ((hi + page - 1) & ~(page - 1))) b = (hi + page - 1) & ~(page - 1);
+    madvise((void *)a, (size_t)(b - a), MADV_DONTNEED);
+#else
+    (void)v, (void)p, (void)n;
+#endif
+}
+
+void file_view_close(FileView *v) {
+    if (!v->data) return;
+#ifdef BITT_HAVE_MMAP
+    if (v->mapped) munmap((void *)v->data, v->len);
+    else
+#endif
+        free((void *)v->data);
+    v->data = NULL;
+    v->len = 0;
+    v->mapped = 0;
 }

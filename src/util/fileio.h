@@ -29,6 +29,26 @@ int file_write_atomic(const char *path, const void *const *parts, const size_t *
 /* One buffer: the serialise-then-write-atomically step of every file the
  * project writes (models, states, tokenizers, key files, plots). */
 int file_write_buffer(const char *path, const void *buf, size_t len, BittError *err);
+/* A read-only view of a whole regular file. Where the platform has mmap
+ * (not in WebAssembly; not with the environment variable BITT_NO_MMAP=1) the
+ * file is mapped: nothing is read before it is touched, and the kernel can
+ * drop the pages again (file_view_drop_pages), so the file's bytes do not
+ * stay in the process's memory as a copy. Else it is read into memory
+ * (file_read_all). A mapped file that another program truncates in place
+ * while it is open makes the next touch of a lost page fail with SIGBUS:
+ * this project's writers replace files by rename, which never does that. */
+typedef struct FileView {
+    const uint8_t *data;
+    size_t len;
+    int mapped; /* 1: mmap, 0: a malloc'd copy */
+} FileView;
+int file_view_open(const char *path, FileView *v, BittError *err);
+/* Lets the kernel drop the resident pages of a mapped view (they are read
+ * from the file again when touched); nothing for a copy. */
+void file_view_drop_pages(const FileView *v);
+/* The same for the pages that hold [p, p + n) (p inside the view). */
+void file_view_drop_range(const FileView *v, const void *p, size_t n);
+void file_view_close(FileView *v);
 /* 1 if path is an existing directory. */
 int path_is_dir(const char *path);
 
