@@ -18,12 +18,18 @@
 #include "cli.h"
 
 #define BENCH_MAX_CONTEXTS 16
+#define BENCH_MAX_THREAD_COUNTS 8
 
 typedef struct BenchOptions {
     int prompt_tokens, gen_tokens, runs;
     int contexts[BENCH_MAX_CONTEXTS];
     int n_contexts;
 } BenchOptions;
+
+typedef struct ThreadResult {
+    int threads;
+    double prefill_tok_s, decode_tok_s; /* medians */
+} ThreadResult;
 
 typedef struct ContextResult {
     int context;
@@ -35,14 +41,14 @@ typedef struct ContextResult {
  * process so that building it (float latent weights) does not count in this
  * process's peak RSS. */
 static int write_random_model(const char *path, int dim, int layers, int heads, int vocab,
-                              const char *variant) {
+                              const char *variant, const char *embed) {
     char s_dim[16], s_layers[16], s_heads[16], s_vocab[16];
     snprintf(s_dim, sizeof s_dim, "%d", dim);
     snprintf(s_layers, sizeof s_layers, "%d", layers);
     snprintf(s_heads, sizeof s_heads, "%d", heads);
     snprintf(s_vocab, sizeof s_vocab, "%d", vocab);
     char *args[] = {"--out", (char *)path, "--dim", s_dim, "--layers", s_layers, "--heads", s_heads,
-                    "--vocab", s_vocab, "--variant", (char *)variant, "--packed"};
+                    "--vocab", s_vocab, "--variant", (char *)variant, "--packed", "--embed", (char *)embed};
     int n_args = (int)(sizeof args / sizeof *args);
     if (heads == 0) {  /* default heads: drop the flag pair */
         memmove(args + 6, args + 8, (size_t)(n_args - 8) * sizeof *args);
@@ -167,6 +173,22 @@ done:
     return rc;
 }
 
+/* "1,2" into counts (each 1..256); the number of counts, or -1. */
+static int parse_thread_counts(const char *list, int *counts) {
+    int n = 0;
+    const char *p = list;
+    while (*p) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 1 || v > 256 || n == BENCH_MAX_THREAD_COUNTS) return -1;
+        counts[n++] = (int)v;
+        if (*end == ',') end++;
+        else if (*end) return -1;
+        p = end;
+    }
+    return n > 0 ? n : -1;
+}
+
 static int parse_contexts(const char *list, BenchOptions *o) {
     o->n_contexts = 0;
     if (strcmp(list, "none") == 0 || !*list) return 0;
@@ -188,8 +210,8 @@ static int parse_contexts(const char *list, BenchOptions *o) {
 }
 
 int cmd_bench(int argc, char **argv) {
-    const char *model_path = NULL, *variant = "linear", *kernels = NULL, *lm_head = NULL;
-    const char *contexts = "128,1k,8k,32k";
+    const char *model_path = NULL, *variant = "linear", *kernels = NULL, *lm_head = NULL, *embed = NULL;
+    const char *contexts = "128,1k,4k,16k", *thread_list = NULL;
     int dim = 256, layers = 8, heads = 0, vocab = 16384, threads = 0, dense = 0, json = 0, contend = 0;
     BenchOptions o = {512, 128, 5, {0}, 0};
     Flag flags[] = {
@@ -199,11 +221,14 @@ int cmd_bench(int argc, char **argv) {
         {"heads", FLAG_INT, &heads, "random model: TTT heads (default D/64)", 0},
         {"vocab", FLAG_INT, &vocab, "random model: vocabulary size (default 16384)", 0},
         {"variant", FLAG_STRING, &variant, "random model: TTT mixer linear, seed or none (default linear)", 0},
+        {"embed", FLAG_STRING, &embed, "random model: embed and lm_head as i8 (default, as `convert --packed` writes) or f16", 0},
         {"prompt-tokens", FLAG_INT, &o.prompt_tokens, "prompt length for the prefill figure (default 512)", 0},
         {"gen-tokens", FLAG_INT, &o.gen_tokens, "tokens generated per decode measurement (default 128)", 0},
-        {"contexts", FLAG_STRING, &contexts, "decode after these context lengths (default 128,1k,8k,32k; none)", 0},
+        {"contexts", FLAG_STRING, &contexts, "decode after these context lengths, at the first thread count (default 128,1k,4k,16k; none)", 0},
         {"runs", FLAG_INT, &o.runs, "runs per figure; medians are reported (default 5)", 0},
         {"threads", FLAG_INT, &threads, CLI_THREADS_HELP, 0},
+        {"thread-counts", FLAG_STRING, &thread_list, "measure prefill and decode at each of these thread counts, e.g. 1,2 "
+                                                     "(default: 1 and all cores; --threads N: N only)", 0},
         {"kernels", FLAG_STRING, &kernels, "backend: avx2 or scalar (default: best for this CPU)", 0},
         {"lm-head", FLAG_STRING, &lm_head, "f32 or int8 logits (default: the model's form, int8 for I8 embeddings)", 0},
         {"dense-f32", FLAG_BOOL, &dense, "baseline: float32 weights and activations, plain float matmul", 0},
@@ -218,6 +243,18 @@ int cmd_bench(int argc, char **argv) {
     if (o.prompt_tokens < 1 || o.gen_tokens < 1 || o.runs < 1)
         return cli_fail("bench", "--prompt-tokens, --gen-tokens and --runs must be >= 1");
     if (threads < 0) return cli_fail("bench", "--threads must be >= 0");
+    if (thread_list && args_seen(&cmd, "threads")) return cli_fail("bench", "give either --threads or --thread-counts");
+    int counts[BENCH_MAX_THREAD_COUNTS], n_counts = 0;
+    if (thread_list) {
+        if ((n_counts = parse_thread_counts(thread_list, counts)) < 0)
+            return cli_fail("bench", "--thread-counts: expected up to %d counts 1..256 like 1,2 (got '%s')",
+                            BENCH_MAX_THREAD_COUNTS, thread_list);
+    } else if (args_seen(&cmd, "threads")) {
+        counts[n_counts++] = threads; /* 0: all cores, resolved by threads_set */
+    } else {
+        counts[n_counts++] = 1;
+        if (threads_available() > 1) counts[n_counts++] = threads_available();
+    }
     if (contend < 0 || contend > BENCH_MAX_CONTEND) return cli_fail("bench", "--contend must be 0..%d", BENCH_MAX_CONTEND);
     if (parse_contexts(contexts, &o) != 0)
         return cli_fail("bench", "--contexts: expected a comma-separated list like 128,1k,8k (got '%s')", contexts);
@@ -228,9 +265,12 @@ int cmd_bench(int argc, char **argv) {
     if (dense) kernels = "dense-f32";
     if (kernels && !(k = kernels_by_name(kernels)))
         return cli_fail("bench", "kernels '%s' are not available on this machine", kernels);
-    if (model_path && (args_seen(&cmd, "dim") || args_seen(&cmd, "layers") || args_seen(&cmd, "vocab")))
+    int embed_i8 = 1;
+    if (cli_embed_form("bench", embed, 1, 1, &embed_i8) != 0) return 1;
+    if (model_path && (args_seen(&cmd, "dim") || args_seen(&cmd, "layers") || args_seen(&cmd, "vocab") ||
+                       args_seen(&cmd, "embed")))
         return cli_fail("bench", "give either --model or the dimensions of a random model");
-    threads_set(threads);
+    counts[0] = threads_set(counts[0]);
 
     char tmp_dir[4096], tmp_path[4200];
     int made_tmp = 0;
@@ -240,7 +280,7 @@ int cmd_bench(int argc, char **argv) {
         if (!mkdtemp(tmp_dir)) return cli_fail("bench", "cannot create a temporary directory in %s", base && *base ? base : "/tmp");
         made_tmp = 1;
         snprintf(tmp_path, sizeof tmp_path, "%s/random.bitt", tmp_dir);
-        if (write_random_model(tmp_path, dim, layers, heads, vocab, variant) != 0) {
+        if (write_random_model(tmp_path, dim, layers, heads, vocab, variant, embed_i8 ? "i8" : "f16") != 0) {
             rmdir(tmp_dir);
             return cli_fail("bench", "could not write the random model");
         }
@@ -260,6 +300,7 @@ int cmd_bench(int argc, char **argv) {
     if (!m) return cli_fail("bench", "%s", err.message);
     if (dense) m->cfg.act_quant = 0;  /* float activations through the float kernels */
     ContextResult ctx[BENCH_MAX_CONTEXTS];
+    ThreadResult by_threads[BENCH_MAX_THREAD_COUNTS];
     double prefill = 0, decode = 0;
     rc = 1;
     if (model_use_kernels(m, k, &err) != 0 ||
@@ -275,7 +316,17 @@ int cmd_bench(int argc, char **argv) {
         cli_fail("bench", "--contend: cannot start the busy-loop processes");
         goto done;
     }
-    const int bench_rc = bench_model(m, &o, &prefill, &decode, ctx, &err);
+    /* the contexts at the first count; the other counts: prefill and decode */
+    int bench_rc = 0;
+    for (int i = 0; i < n_counts && !bench_rc; i++) {
+        BenchOptions oi = o;
+        if (i) oi.n_contexts = 0;
+        by_threads[i].threads = threads_set(counts[i]);
+        bench_rc = bench_model(m, &oi, &by_threads[i].prefill_tok_s, &by_threads[i].decode_tok_s, ctx, &err);
+    }
+    threads_set(counts[0]);
+    prefill = by_threads[0].prefill_tok_s;
+    decode = by_threads[0].decode_tok_s;
     stop_contenders(contend, contenders);
     if (bench_rc != 0) {
         cli_fail("bench", "%s", err.message);
@@ -297,6 +348,10 @@ int cmd_bench(int argc, char **argv) {
         for (int i = 0; i < o.n_contexts; i++)
             printf("%s{\"context\":%d,\"decode_tok_s\":%.1f,\"rss_bytes\":%zu}", i ? "," : "", ctx[i].context,
                    ctx[i].decode_tok_s, ctx[i].rss_bytes);
+        printf("],\"intermediate_dim\":%d,\"by_threads\":[", c->intermediate_dim);
+        for (int i = 0; i < n_counts; i++)
+            printf("%s{\"threads\":%d,\"prefill_tok_s\":%.1f,\"decode_tok_s\":%.1f}", i ? "," : "",
+                   by_threads[i].threads, by_threads[i].prefill_tok_s, by_threads[i].decode_tok_s);
         printf("]}\n");
     } else {
         char fb[32], rl[32], rr[32], pk[32];
@@ -308,10 +363,12 @@ int cmd_bench(int argc, char **argv) {
                c->num_layers, c->num_heads, c->vocab_size, ttt_variant_name(c->variant),
                (long long)m->n_values, m->bitt_version, fb);
         printf("load      %.1f ms, RSS +%s by the load, %s once prepared for %s\n", load_s * 1e3, rl, rr, k->name);
-        printf("run       kernels %s, lm_head %s, %d thread(s), medians of %d runs%s\n", k->name, lm_head,
-               threads_get(), o.runs, contend ? " (beside busy-loop processes: --contend)" : "");
-        printf("prefill   %8.1f tok/s  (%d-token prompt)\n", prefill, o.prompt_tokens);
-        printf("decode    %8.1f tok/s  (%d tokens after the prompt)\n", decode, o.gen_tokens);
+        printf("run       kernels %s, lm_head %s, medians of %d runs%s; contexts at %d thread(s)\n", k->name, lm_head,
+               o.runs, contend ? " (beside busy-loop processes: --contend)" : "", by_threads[0].threads);
+        for (int i = 0; i < n_counts; i++)
+            printf("%d thread%s prefill %8.1f tok/s (%d-token prompt), decode %8.1f tok/s (%d tokens after it)\n",
+                   by_threads[i].threads, by_threads[i].threads == 1 ? ": " : "s:", by_threads[i].prefill_tok_s,
+                   o.prompt_tokens, by_threads[i].decode_tok_s, o.gen_tokens);
         for (int i = 0; i < o.n_contexts; i++) {
             char rs[32];
             cli_format_bytes(rs, sizeof rs, (double)ctx[i].rss_bytes);

@@ -2,6 +2,7 @@
  * to stdout as it is produced; optional state in/out files. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "sampling_flags.h"
@@ -85,9 +86,12 @@ static int generate_run(const char *model_path, const char *prompt, const char *
         printf(",\"tokens\":%d,\"tok_s\":%.2f,\"prompt_tokens\":%lld,\"prompt_s\":%.4f,\"finish_reason\":\"%s\"}\n",
                n_gen, tok_s, (long long)prompt_tokens, t_prompt, cli_finish_reason(finish));
     } else {
-        printf("\n");
-        fprintf(stderr, "[%d tokens in %.2f s, %.1f tok/s; prompt: %lld tokens in %.3f s]\n", n_gen, t_gen,
-                tok_s, (long long)prompt_tokens, t_prompt);
+        /* stdout holds exactly the text; the stats go to stderr on a line of
+         * their own: after a newline where the text on the terminal ended mid-line */
+        fflush(stdout);
+        const int mid_line = isatty(STDOUT_FILENO) && out.len > 0 && out.text[out.len - 1] != '\n';
+        fprintf(stderr, "%s[%d tokens in %.2f s, %.1f tok/s; prompt: %lld tokens in %.3f s]\n", mid_line ? "\n" : "",
+                n_gen, t_gen, tok_s, (long long)prompt_tokens, t_prompt);
     }
     rc = 0;
 done:

@@ -18,12 +18,31 @@ jcheck b.json 'd["bitt_version"] == 2 and d["config"]["dim"] == 64 and d["config
 jcheck b.json '[c["context"] for c in d["contexts"]] == [16, 100]'
 jcheck b.json 'all(c["decode_tok_s"] > 0 and c["rss_bytes"] > 0 for c in d["contexts"])'
 jcheck b.json 'd["model_bytes"] > 0 and d["load_s"] >= 0'
+jcheck b.json '[t["threads"] for t in d["by_threads"]] == [1] and d["by_threads"][0]["decode_tok_s"] == d["decode_tok_s"]'
+jcheck b.json 'd["intermediate_dim"] == 256'
+ok
+
+# --thread-counts: prefill and decode at each count, the contexts at the first
+run_ok "$BITT" bench "${small[@]}" --contexts 16 --thread-counts 1,2 --json
+cp out t.json
+jcheck t.json '[t["threads"] for t in d["by_threads"]] == [1, 2] and d["threads"] == 1'
+jcheck t.json 'all(t["prefill_tok_s"] > 0 and t["decode_tok_s"] > 0 for t in d["by_threads"])'
+jcheck t.json 'len(d["contexts"]) == 1'
+ok
+# the random model has I8 embeddings (as convert --packed writes), or F16 when asked
+run_ok "$BITT" bench "${small[@]}" --contexts none --threads 1 --json --embed f16
+cp out f.json
+jcheck f.json 'd["model_bytes"] > 0 and d["lm_head"] == "f32"'
+jcheck b.json 'd["lm_head"] == "int8"'
+python3 -c 'import json, sys; a, b = (json.load(open(f)) for f in sys.argv[1:]); sys.exit(a["model_bytes"] >= b["model_bytes"])' \
+    b.json f.json || fail "the I8 random model is not smaller than the F16 one"
+ok
 
 # a given model file; the text report names the phases
 run_ok "$BITT" init --out m.bitt --dim 64 --layers 2 --vocab 300
 run_ok "$BITT" bench --model m.bitt --prompt-tokens 20 --gen-tokens 4 --runs 1 --contexts none --threads 1
-grep -q "^prefill" out || fail "no prefill line in the text report"
-grep -q "^decode" out || fail "no decode line in the text report"
+grep -qE "^1 thread: +prefill +[0-9.]+ tok/s" out || fail "no prefill line in the text report"
+grep -qE "decode +[0-9.]+ tok/s" out || fail "no decode figure in the text report"
 grep -q "bitt v1" out || fail "a v1 file should be reported as v1"
 ok
 
@@ -57,4 +76,9 @@ expect_fail "zero runs" "runs" "$BITT" bench --model m.bitt --runs 0
 expect_fail "unknown kernels" "kernels" "$BITT" bench --model m.bitt --kernels nope
 expect_fail "model and dims" "either" "$BITT" bench --model m.bitt --dim 64
 expect_fail "bad lm-head" "lm-head" "$BITT" bench --model m.bitt --lm-head f16
+expect_fail "bad thread counts" "thread-counts" "$BITT" bench --model m.bitt --thread-counts 1,x
+expect_fail "zero thread count" "thread-counts" "$BITT" bench --model m.bitt --thread-counts 0
+expect_fail "threads and counts" "either" "$BITT" bench --model m.bitt --threads 1 --thread-counts 1,2
+expect_fail "embed of a given model" "either" "$BITT" bench --model m.bitt --embed f16
+expect_fail "bad embed" "f16 or i8" "$BITT" bench --embed bf16 --dim 64 --layers 2 --vocab 300
 finish

@@ -91,11 +91,17 @@ ok
 python3 -c "$_PY_LOAD"'
 streamed = open(sys.argv[2], "rb").read()
 got = streamed.decode("utf-8", "ignore").replace("\ufffd", "")
-want = d["text"].encode("utf-8", "surrogateescape").decode("utf-8", "ignore").replace("\ufffd", "") + "\n"
-sys.exit(0 if got == want else "streamed %r != JSON text + newline %r" % (streamed[:200], d["text"][:200]))
+want = d["text"].encode("utf-8", "surrogateescape").decode("utf-8", "ignore").replace("\ufffd", "")
+sys.exit(0 if got == want else "streamed %r != JSON text %r" % (streamed[:200], d["text"][:200]))
 ' g0.json out || fail "streamed text differs from the --json text of the same run"
 ok
 grep -q '{"text"' out && fail "generate without --json printed JSON on stdout"
+ok
+# the stats line: on stderr, a line of its own (stdout is not a terminal here:
+# no newline is needed before it), nothing of it on stdout
+grep -qE '^\[20 tokens in [0-9.]+ s, [0-9.]+ tok/s; prompt: [0-9]+ tokens in [0-9.]+ s\]$' err ||
+    fail "no stats line of its own on stderr: $(head -c 300 err)"
+grep -q 'tok/s' out && fail "the stats line went to stdout"
 ok
 
 # --- state files: the memory carries the context -------------------------------
