@@ -330,13 +330,9 @@ static int uses_file(const Model *m) {
  * keep_latent the load is lean: tensors stay in the mapping, which the model
  * then owns; its resident pages are dropped after the load, so the process
  * holds what the backend built plus the pages inference touches. */
-static Model *load_bitt_file(const char *path, int keep_latent, BittError *err) {
-    FileView *v = malloc(sizeof *v);
-    if (!v) { bitt_fail(err, "out of memory"); return NULL; }
-    if (file_view_open(path, v, err) != 0) { free(v); return NULL; }
+Model *model_load_bitt_view(FileView *v, const char *source, BittError *err) {
     int taken = 0;
-    Model *m = load_bitt_buffer(v->data, v->len, path, keep_latent, v->mapped && !keep_latent ? v : NULL, &taken,
-                                err);
+    Model *m = load_bitt_buffer(v->data, v->len, source, 0, v, &taken, err);
     if (taken) { /* the model holds the view (and closed it if the load failed) */
         if (m && !uses_file(m)) { /* nothing points into it: a v1 file */
             file_view_close(m->mapped_file);
@@ -347,6 +343,17 @@ static Model *load_bitt_file(const char *path, int keep_latent, BittError *err) 
         }
         return m;
     }
+    file_view_close(v);
+    free(v);
+    return m;
+}
+
+static Model *load_bitt_file(const char *path, int keep_latent, BittError *err) {
+    FileView *v = malloc(sizeof *v);
+    if (!v) { bitt_fail(err, "out of memory"); return NULL; }
+    if (file_view_open(path, v, err) != 0) { free(v); return NULL; }
+    if (v->mapped && !keep_latent) return model_load_bitt_view(v, path, err);
+    Model *m = load_bitt_buffer(v->data, v->len, path, keep_latent, NULL, NULL, err);
     file_view_close(v);
     free(v);
     return m;

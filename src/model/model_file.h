@@ -15,6 +15,13 @@
  * directory without config.json: its RUN/checkpoint). keep_latent keeps float
  * latent weights when the file has them (for lossless conversion). */
 Model *model_load(const char *path, int keep_latent, BittError *err);
+/* Loads a .bitt lean (inference only; what model_load does for a mapped
+ * file without keep_latent): I8 rows and the 2-bit codes stay in v's bytes
+ * (a mapping, or a malloc'd copy, file_view_*), and the model owns v (a
+ * malloc'd FileView) from then on: it is closed and freed with the model,
+ * or before returning when the load fails or nothing points into it. */
+struct FileView;
+Model *model_load_bitt_view(struct FileView *v, const char *source, BittError *err);
 /* Loads a .bitt file from memory (the buffer may be freed afterwards). */
 Model *model_load_bitt_memory(const uint8_t *buf, size_t len, const char *source, int keep_latent,
                               BittError *err);
