@@ -263,6 +263,12 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: bitt_roofline --model M.bitt [--runs N] [--json]\n");
         return 2;
     }
+    BittError err;
+    Model *m = model_load(model_path, 0, &err);
+    if (!m) {
+        fprintf(stderr, "roofline: %s\n", err.message);
+        return 1;
+    }
     threads_set(1);
     __builtin_cpu_init();
     const int has_avxvnni = __builtin_cpu_supports("avxvnni"), has_zmm = __builtin_cpu_supports("avx512vnni");
@@ -291,12 +297,6 @@ int main(int argc, char **argv) {
     }
     free(buf);
 
-    BittError err;
-    Model *m = model_load(model_path, 0, &err);
-    if (!m) {
-        fprintf(stderr, "roofline: %s\n", err.message);
-        return 1;
-    }
     const Kernels *k = m->kernels;
     const int D = m->cfg.hidden_dim, I = m->cfg.intermediate_dim, V = m->cfg.vocab_size;
     /* the peak of the instruction the chosen kernels use (the avx512vnni
