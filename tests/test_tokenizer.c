@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "formats/json.h"
 #include "tokenizer/pretokenize.h"
@@ -404,6 +405,86 @@ static void expect_load_error(const char *text, const char *needle) {
     CHECK_ERR_CONTAINS(&err, needle);
 }
 
+/* ---- hostile sizes (SPEC 4; issue 19 item 2) ---- */
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_SANITIZER 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_SANITIZER 1
+#endif
+#ifdef UNDER_SANITIZER
+#define RUN_SCALE 10 /* 0.1 MB and 1 MB: the same ratio, a tenth of the time */
+#else
+#define RUN_SCALE 1
+#endif
+
+static double seconds_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* n bytes of 'a' through the fixture BPE (merge "a a" -> "aa"): one
+ * pre-token of n letters. Returns the seconds it took; checks the ids. */
+static double encode_run_of_a(const Tokenizer *tok, size_t n) {
+    char *text = malloc(n);
+    memset(text, 'a', n);
+    int32_t *ids = NULL;
+    size_t m = 0;
+    BittError err;
+    const double t0 = seconds_now();
+    CHECK(tokenizer_encode(tok, text, n, &ids, &m, &err) == 0);
+    const double t = seconds_now() - t0;
+    CHECK(m == n / 2);
+    int all_aa = 1;
+    for (size_t i = 0; i < m; i++) all_aa &= ids[i] == 11;
+    CHECK(all_aa);
+    free(ids);
+    free(text);
+    return t;
+}
+
+/* 10 MB of one character is one 10-million-letter word for the BPE: it must
+ * cost about 10x what 1 MB costs (the heap merge, n log n), not 100x; and a
+ * million merges, the last naming a token that is not there, load to the
+ * error that names it, in time linear in the file. */
+static void test_hostile_sizes(void) {
+    BittError err;
+    Tokenizer *tok = from_text(make_json("BPE", SMALL_VOCAB, MERGES_STR, BYTELEVEL, ADDED3), &err);
+    CHECK(tok != NULL);
+    if (!tok) return;
+    encode_run_of_a(tok, 1 << 16); /* warm */
+    const double t1 = encode_run_of_a(tok, 1000000 / RUN_SCALE), t10 = encode_run_of_a(tok, 10000000 / RUN_SCALE);
+    printf("encode: %d KB of 'a' %.3f s, %d KB %.3f s (x%.1f)\n", 1000 / RUN_SCALE, t1, 10000 / RUN_SCALE, t10,
+           t10 / (t1 > 0 ? t1 : 1e-9));
+    CHECK(t10 < 25 * t1 + 0.05);
+    tokenizer_free(tok);
+
+    const size_t n_merges = 1000000;
+    const char *head = "{\"version\":\"1.0\",\"added_tokens\":" ADDED3 ",\"normalizer\":null,\"pre_tokenizer\":" BYTELEVEL
+                       ",\"model\":{\"type\":\"BPE\",\"unk_token\":\"<unk>\",\"vocab\":" SMALL_VOCAB ",\"merges\":[";
+    const size_t cap = strlen(head) + n_merges * 8 + 64;
+    char *big = malloc(cap), *w = big;
+    w += sprintf(w, "%s", head);
+    for (size_t i = 0; i + 1 < n_merges; i++) w += sprintf(w, "\"a b\",");
+    w += sprintf(w, "\"x y\"]}}");
+    const double t0 = seconds_now();
+    JsonDoc *doc = json_parse(big, (size_t)(w - big), "million.json", &err);
+    CHECK(doc != NULL);
+    if (doc) {
+        CHECK(tokenizer_from_json(json_doc_root(doc), "million.json", &err) == NULL);
+        CHECK(strstr(err.message, "model.merges[999999]") != NULL && strstr(err.message, "million.json") != NULL);
+        json_doc_free(doc);
+    }
+    const double tm = seconds_now() - t0;
+    printf("a million merges, the last one missing: refused in %.3f s: %s\n", tm, err.message);
+    CHECK(tm < 20.0);
+    free(big);
+}
+
 static void test_errors(void) {
     BittError err;
     Tokenizer *tok;
@@ -487,5 +568,6 @@ int main(void) {
     test_save_load();
     test_accepted_variants();
     test_errors();
+    test_hostile_sizes();
     return test_main_end("test_tokenizer");
 }

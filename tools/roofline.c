@@ -14,6 +14,7 @@
  *
  * Usage: bitt_roofline --model M.bitt [--runs N] [--json]
  * x86-64 only (the peaks are x86 instructions). */
+#include <cpuid.h>
 #include <immintrin.h>
 #include <math.h>
 #include <stdio.h>
@@ -271,7 +272,9 @@ int main(int argc, char **argv) {
     }
     threads_set(1);
     __builtin_cpu_init();
-    const int has_avxvnni = __builtin_cpu_supports("avxvnni"), has_zmm = __builtin_cpu_supports("avx512vnni");
+    unsigned eax = 0, ebx, ecx, edx; /* AVX-VNNI: CPUID leaf 7 subleaf 1, EAX bit 4 (not every compiler's builtin knows it) */
+    const int has_avxvnni = __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && (eax & (1u << 4));
+    const int has_zmm = __builtin_cpu_supports("avx512vnni");
     if (!__builtin_cpu_supports("avx2")) {
         fprintf(stderr, "roofline: this CPU has no AVX2\n");
         return 1;
