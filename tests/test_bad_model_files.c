@@ -38,6 +38,15 @@ static void expect_bitt_error(const uint8_t *buf, size_t len, const char *needle
     CHECK_MSG(strstr(err.message, "bad.bitt") != NULL, "%s: message lacks the file: %s", what, err.message);
     CHECK_MSG(strstr(err.message, needle) != NULL, "%s: message \"%s\" lacks \"%s\"", what, err.message, needle);
     free(c);
+    /* the lean load (what model_load does with a mapped file) refuses it the same way */
+    FileView *v = malloc(sizeof *v);
+    *v = (FileView){copy_of(buf, len), len, 0};
+    BittError lean_err = {{0}};
+    m = model_load_bitt_view(v, "bad.bitt", &lean_err); /* owns v */
+    CHECK_MSG(m == NULL, "%s: loaded lean", what);
+    model_free(m);
+    CHECK_MSG(strstr(lean_err.message, "bad.bitt") != NULL && strstr(lean_err.message, needle) != NULL,
+              "%s: the lean load's message \"%s\" lacks the file or \"%s\"", what, lean_err.message, needle);
 }
 
 static void check_bitt_reader(void) {
@@ -369,6 +378,8 @@ static void check_i8_tensors(void) {
     scales[17] = -0.5f;
     expect_edit_error(i8, n8, "embed.weight_row_scale", ST_F32, 1, &v, scales, "embed.weight_row_scale",
                       "negative row scale");
+    scales[17] = 1e37f; /* finite, but 127 x 1e37 is not: its float conversion (v1, F16) would be infinite */
+    expect_edit_error(i8, n8, "lm_head.weight_row_scale", ST_F32, 1, &v, scales, "127 x scale", "row scale x 127 overflows");
     scales[17] = 0.01f;
     expect_edit_error(i8, n8, "embed.weight", ST_I8, 2, vd1, rows, "embed.weight", "I8 rows [V, D + 1]");
     rows[5 * D + 9] = -128;

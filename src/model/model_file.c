@@ -7,6 +7,7 @@
 #include "model_file.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,9 +104,15 @@ static int load_i8_rows(Model *m, const SafeTensors *st, ParamRef *p, int lean, 
         memcpy(q->w, t->data, (size_t)V * D);
     }
     for (int r = 0; r < V && !rc; r++)
-        if (!(q->row_scale[r] >= 0))
-            rc = bitt_fail(err, "%s: tensor '%s' holds %g at row %d: a row scale is finite and >= 0", st->source,
-                           rs_name, q->row_scale[r], r);
+        /* finite and >= 0 (a borrowed scale was not read by safetensors_read_f32), and
+         * small enough that 127 x scale, a row's largest value, is finite too */
+        if (!isfinite(q->row_scale[r]))
+            rc = bitt_fail(err, "%s: tensor '%s' holds %s at element %d: weights and states must be finite", st->source,
+                           rs_name, isnan(q->row_scale[r]) ? "NaN" : "infinity", r);
+        else if (!(q->row_scale[r] >= 0 && q->row_scale[r] <= FLT_MAX / 127))
+            rc = bitt_fail(err, "%s: tensor '%s' holds %g at row %d: a row scale is >= 0 and at most %g "
+                           "(127 x scale must be a finite float)", st->source, rs_name, q->row_scale[r], r,
+                           (double)(FLT_MAX / 127));
     for (size_t j = 0; j < (size_t)V * D && !rc; j++)
         if (q->w[j] == -128)
             rc = bitt_fail(err, "%s: tensor '%s' holds -128 at row %zu, column %zu (int8 rows are in [-127, 127])",
