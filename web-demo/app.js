@@ -13,7 +13,7 @@ import { deleteCachedModel, listCachedModels } from '../npm/browser.js';
 const $ = (id) => document.getElementById(id);
 const el = {
   status: $('status'), alert: $('alert'), alertText: $('alert-text'), alertClose: $('alert-close'),
-  modelFile: $('model-file'), urlForm: $('url-form'), modelUrl: $('model-url'), loadUrl: $('load-url'),
+  modelFile: $('model-file'), loadShipped: $('load-shipped'), urlForm: $('url-form'), modelUrl: $('model-url'), loadUrl: $('load-url'),
   progressBox: $('progress-box'), progress: $('progress'), progressText: $('progress-text'),
   info: $('model-info'), cachedBadge: $('cached-badge'), cacheBox: $('cache-box'), cachedModels: $('cached-models'),
   output: $('output'), composer: $('composer'), prompt: $('prompt'),
@@ -66,6 +66,7 @@ function refreshControls() {
   const loading = state.busy === 'load';
   el.modelFile.disabled = loading || state.busy === 'generate' || !state.worker;
   el.loadUrl.disabled = el.modelFile.disabled;
+  el.loadShipped.disabled = el.modelFile.disabled;
   el.send.hidden = state.busy === 'generate';
   el.stop.hidden = state.busy !== 'generate';
   document.body.classList.toggle('has-model', !!state.model);
@@ -206,6 +207,19 @@ async function renderCachedModels() {
   }
   el.cacheBox.hidden = list.length === 0;
   el.cachedModels.dataset.count = String(list.length);
+}
+
+// The small story model of web-demo/models/ (scripts/train_demo_model.sh),
+// loaded when the page opens without ?model=.
+const SHIPPED_MODEL_URL = new URL('./models/story-gate.bitt', location.href).href;
+
+async function shippedModelThere() {
+  try {
+    const res = await fetch(SHIPPED_MODEL_URL, { method: 'HEAD' });
+    return res.ok;
+  } catch {
+    return false;
+  }
 }
 
 async function loadModelFrom(source) {
@@ -589,6 +603,7 @@ function wire() {
     el.modelFile.value = '';
     if (f) loadModelFrom({ file: f });
   });
+  el.loadShipped.addEventListener('click', () => loadModelFrom({ url: SHIPPED_MODEL_URL }));
   el.urlForm.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const raw = el.modelUrl.value.trim();
@@ -636,6 +651,7 @@ async function main() {
     setStatus('unsupported browser', 'error');
     el.modelFile.disabled = true;
     el.loadUrl.disabled = true;
+    el.loadShipped.disabled = true;
     el.dropZone.classList.add('disabled');
     return;
   }
@@ -644,6 +660,13 @@ async function main() {
   refreshControls();
   if (!state.worker) return;
   const fromQuery = new URLSearchParams(location.search).get('model');
+  if (fromQuery === 'none') { // ?model=none: open with no model
+    setStatus('no model loaded: choose a .bitt file or a URL', 'idle');
+    return;
+  }
+  if (!fromQuery) { // the story model the repository ships, where this server has it
+    if (await shippedModelThere()) { loadModelFrom({ url: SHIPPED_MODEL_URL }); return; }
+  }
   if (fromQuery) {
     let url;
     try { url = new URL(fromQuery, location.href).href; } catch { url = null; }

@@ -182,6 +182,34 @@ describe('web demo in headless Chromium', { skip, timeout: 120000 }, () => {
     await page.close();
   });
 
+  it('opens with the story model the repository ships, its model card one click away', async () => {
+    const shipped = path.join(repo, 'web-demo/models/story-gate.bitt');
+    assert.ok(existsSync(shipped), 'web-demo/models/story-gate.bitt is in the repository (scripts/train_demo_model.sh)');
+    const page = await openPage();
+    await waitReady(page);
+    const model = await bitt.loadModel(new Uint8Array(readFileSync(shipped)));
+    const info = model.info;
+    model.dispose();
+    assert.equal(await page.$eval('#model-info', (e) => e.dataset.params), String(info.params));
+    assert.equal(await page.inputValue('#model-url'), '', 'no URL was typed');
+    const card = await page.evaluate(async () => {
+      const res = await fetch(document.querySelector('#model-card-link').href);
+      return { ok: res.ok, text: await res.text() };
+    });
+    assert.ok(card.ok, 'the model card is served beside the model');
+    assert.match(card.text, /CDLA-Sharing-1\.0/);
+    assert.match(card.text, /nats\/token/);
+    const reply = await chat(page, 'Once upon a time', { ...SAMPLED, seed: 5, maxTokens: 24 });
+    assert.ok(reply.text.trim().length > 0 && reply.tokens > 0, 'the shipped model answers');
+    // "load it again" reloads it (from this browser's cache now)
+    await page.click('#load-shipped');
+    await waitReady(page);
+    assert.equal(await page.$eval('#model-info', (e) => e.dataset.params), String(info.params));
+    assert.equal(await memoryTokens(page), 0, 'a fresh load starts with an empty memory');
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
   it('chats: Shift+Enter is a newline, Enter sends, same text as the Node package', async () => {
     const page = await openPage('?model=/models/m.bitt');
     await waitReady(page);
@@ -312,7 +340,7 @@ describe('web demo in headless Chromium', { skip, timeout: 120000 }, () => {
 
   it('after a reload: model from the file input, memory from IndexedDB and from a file, teaching', async () => {
     assert.ok(savedMemoryPath, 'the save test ran first');
-    const page = await openPage();
+    const page = await openPage("?model=none");
     await page.waitForFunction(() => /no model loaded/.test(document.querySelector('#status').textContent));
     assert.equal(await page.isDisabled('#send'), true);
     await page.setInputFiles('#model-file', modelPath);
@@ -343,7 +371,7 @@ describe('web demo in headless Chromium', { skip, timeout: 120000 }, () => {
 
   it('takes a model and then a saved memory by drag and drop', async () => {
     assert.ok(savedMemoryPath, 'the save test ran first');
-    const page = await openPage();
+    const page = await openPage("?model=none");
     await page.waitForFunction(() => /no model loaded/.test(document.querySelector('#status').textContent));
     // drops a file the server has, as a user dragging it from their desktop would
     const drop = (url, name) => page.evaluate(async ([u, n]) => {
@@ -369,7 +397,7 @@ describe('web demo in headless Chromium', { skip, timeout: 120000 }, () => {
   });
 
   it('explains wrong or broken files, missing URLs and a memory of another model', async () => {
-    const page = await openPage();
+    const page = await openPage("?model=none");
     await page.waitForFunction(() => /no model loaded/.test(document.querySelector('#status').textContent));
     await page.setInputFiles('#model-file', path.join(tmp, 'garbage.bitt'));
     await page.waitForFunction(() => !document.querySelector('#alert').hidden);
