@@ -12,7 +12,8 @@
  * bytes take at the bandwidth measured for a working set of their size, or
  * the MACs at the peak rate, whichever is longer.
  *
- * Usage: bitt_roofline --model M.bitt [--runs N] [--json]
+ * Usage: bitt_roofline --model M.bitt [--runs N] [--json] [--quick]
+ * (--quick: short peaks and a bandwidth sweep of 32 MB a size, for tests)
  * x86-64 only (the peaks are x86 instructions). */
 #include <cpuid.h>
 #include <immintrin.h>
@@ -48,7 +49,8 @@ static double median(double *v, int n) {
  * is hoisted out of the loop ---- */
 #define OPAQUE(v) __asm__ volatile("" : "+x"(v))
 
-#define PEAK_ITERS (1 << 24)
+static long peak_iters = 1 << 24; /* --quick: 1 << 18 */
+#define PEAK_ITERS peak_iters
 
 __attribute__((target("avxvnni"))) static double peak_vnni_ymm(void) {
     __m256i a[8];
@@ -250,18 +252,19 @@ static int time_model(Model *m, int runs, double *prefill_tok_s, double *decode_
 
 int main(int argc, char **argv) {
     const char *model_path = NULL;
-    int runs = 5, json = 0;
+    int runs = 5, json = 0, quick = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) model_path = argv[++i];
         else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) runs = atoi(argv[++i]);
         else if (strcmp(argv[i], "--json") == 0) json = 1;
+        else if (strcmp(argv[i], "--quick") == 0) quick = 1;
         else {
-            fprintf(stderr, "usage: bitt_roofline --model M.bitt [--runs N] [--json]\n");
+            fprintf(stderr, "usage: bitt_roofline --model M.bitt [--runs N] [--json] [--quick]\n");
             return 2;
         }
     }
     if (!model_path || runs < 1) {
-        fprintf(stderr, "usage: bitt_roofline --model M.bitt [--runs N] [--json]\n");
+        fprintf(stderr, "usage: bitt_roofline --model M.bitt [--runs N] [--json] [--quick]\n");
         return 2;
     }
     BittError err;
@@ -270,6 +273,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "roofline: %s\n", err.message);
         return 1;
     }
+    if (quick) peak_iters = 1 << 18;
     threads_set(1);
     __builtin_cpu_init();
     unsigned eax = 0, ebx, ecx, edx; /* AVX-VNNI: CPUID leaf 7 subleaf 1, EAX bit 4 (not every compiler's builtin knows it) */
@@ -295,7 +299,8 @@ int main(int argc, char **argv) {
     if (!buf) return 1;
     memset(buf, 1, SIZES[N_SIZES - 1]);
     for (int i = 0; i < N_SIZES; i++) {
-        const int passes = SIZES[i] >= (64u << 20) ? 5 : (int)((512u << 20) / SIZES[i]) | 1;
+        const size_t budget = quick ? 32u << 20 : 512u << 20; /* bytes read per size */
+        int passes = SIZES[i] >= (64u << 20) ? (quick ? 1 : 5) : (int)(budget / SIZES[i]) | 1;
         bw[i] = read_bandwidth(buf, SIZES[i], passes > 2001 ? 2001 : passes);
     }
     free(buf);
