@@ -9,7 +9,7 @@
  *
  *   cc -O2 -I LLAMA/include -I LLAMA/ggml/include tools/llama_depth.c -L BUILD/bin -lllama \
  *      -Wl,-rpath,BUILD/bin -o llama_depth
- *   llama_depth MODEL.gguf THREADS DEPTHS(4096,16384) [GEN=128]
+ *   llama_depth MODEL.gguf THREADS DEPTHS(4096,16384) [GEN=128 [FLASH_ATTN=0]]
  *
  * Prints one JSON line: {"threads":T,"contexts":[{"context":D,"decode_tok_s":X,"fill_tok_s":Y},..],
  * "peak_rss_bytes":R}. fill_tok_s is the prefill rate of the tokens added to reach D (from the
@@ -36,7 +36,7 @@ static void quiet(enum ggml_log_level level, const char *text, void *user) {
 
 int main(int argc, char **argv) {
     if (argc < 4) {
-        fprintf(stderr, "usage: %s MODEL.gguf THREADS DEPTHS [GEN]\n", argv[0]);
+        fprintf(stderr, "usage: %s MODEL.gguf THREADS DEPTHS [GEN [FLASH_ATTN]]\n", argv[0]);
         return 2;
     }
     const int threads = atoi(argv[2]);
@@ -46,6 +46,7 @@ int main(int argc, char **argv) {
         if (*s == ',') s++;
     }
     const int gen = argc > 4 ? atoi(argv[4]) : 128;
+    const int flash_attn = argc > 5 ? atoi(argv[5]) : 0; /* llama-bench's default: off */
     const int max_depth = depths[n_depths - 1];
 
     llama_log_set(quiet, NULL);
@@ -63,6 +64,7 @@ int main(int argc, char **argv) {
     cp.n_threads = threads;
     cp.n_threads_batch = threads;
     cp.no_perf = true;
+    cp.flash_attn = flash_attn != 0;
     struct llama_context *ctx = llama_init_from_model(model, cp);
     if (!ctx) {
         fprintf(stderr, "cannot create a context of %d tokens\n", max_depth + gen);
@@ -72,7 +74,7 @@ int main(int argc, char **argv) {
     srand(42);
     llama_token batch[512];
     int pos = 0;
-    printf("{\"threads\":%d,\"gen_tokens\":%d,\"contexts\":[", threads, gen);
+    printf("{\"threads\":%d,\"gen_tokens\":%d,\"flash_attn\":%d,\"contexts\":[", threads, gen, flash_attn);
     for (int d = 0; d < n_depths; d++) {
         const int fill_from = pos;
         double t0 = now_s();
