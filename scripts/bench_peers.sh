@@ -154,9 +154,9 @@ ours = {}
 for t in (1, 2):
     f = figs("bitt", "ternary v2", t)
     ours[t] = f
-    row("Bit-TTT", "ternary (.bitt v2, F16 embed)", mbs(f["bytes"]) if f["bytes"] else "—", t, f, f["rss16384"])
+    row("Bit-TTT", "ternary (.bitt v2, F16 embed)", mbs(f["bytes"]) if f["bytes"] else "—", t, f, f["peak_rss_bytes"])
 f = figs("bitt", "dense f32", 1)
-row("Bit-TTT --dense-f32", "float32 in memory", "—", 1, f, f["rss16384"])
+row("Bit-TTT --dense-f32", "float32 in memory", "—", 1, f, f["peak_rss_bytes"])
 peers = []
 names = {"TQ2_0": "TQ2_0 (Q4_K embed, Q6_K output)", "TQ2_0e16": "TQ2_0 (F16 embed, F16 output)",
          "Q4_0": "Q4_0 (Q6_K output)", "F16": "F16"}
