@@ -11,14 +11,6 @@
 #include "tokenizer/tokenizer.h"
 #include "test_util.h"
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_SANITIZER 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_SANITIZER 1
-#endif
 #ifdef UNDER_SANITIZER
 #define TIME_LIMIT 10.0 /* seconds: ASan + UBSan run several times slower */
 #else

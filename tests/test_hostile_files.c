@@ -13,14 +13,6 @@
 #include "test_model_util.h"
 #include "test_util.h"
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_SANITIZER 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_SANITIZER 1
-#endif
 #ifdef UNDER_SANITIZER
 #define TIME_LIMIT 10.0
 #else

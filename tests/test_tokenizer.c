@@ -407,14 +407,6 @@ static void expect_load_error(const char *text, const char *needle) {
 
 /* ---- hostile sizes (SPEC 4; issue 19 item 2) ---- */
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_SANITIZER 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_SANITIZER 1
-#endif
 #ifdef UNDER_SANITIZER
 #define RUN_SCALE 10 /* 0.1 MB and 1 MB: the same ratio, a tenth of the time */
 #else

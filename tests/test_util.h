@@ -46,4 +46,15 @@ static inline int test_main_end(const char *name) {
     return test_failed_count == 0 ? 0 : 1;
 }
 
+/* UNDER_SANITIZER: defined under AddressSanitizer (clang's __has_feature,
+ * gcc's __SANITIZE_ADDRESS__), where tests scale their time limits and sizes. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_SANITIZER 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(UNDER_SANITIZER)
+#define UNDER_SANITIZER 1
+#endif
+
 #endif
