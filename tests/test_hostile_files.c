@@ -19,12 +19,6 @@
 #define TIME_LIMIT 2.0
 #endif
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 /* ---- safetensors ---- */
 
 /* A safetensors buffer of exactly the right size (ASan sees any over-read):
@@ -137,9 +131,9 @@ static void test_many_tensors(void) {
         uint8_t *buf = st_make(header, N, &len);
         SafeTensors st;
         BittError err;
-        const double t0 = now();
+        const double t0 = test_now_s();
         const int rc = safetensors_parse(buf, len, "many.safetensors", &st, &err);
-        const double secs = now() - t0;
+        const double secs = test_now_s() - t0;
         CHECK_MSG(secs < TIME_LIMIT, "parsing %d tensors took %.2f s", N, secs);
         if (dup) {
             CHECK(rc != 0);
@@ -257,9 +251,9 @@ static void expect_header_error(const uint8_t *v, size_t n, const char *from, co
     uint8_t *c = with_header(v, n, from, to, &len);
     CHECK_MSG(c != NULL, "no '%s' in the header", from);
     if (!c) return;
-    const double t0 = now();
+    const double t0 = test_now_s();
     expect_load_error(c, len, needle1, needle2);
-    const double secs = now() - t0;
+    const double secs = test_now_s() - t0;
     CHECK_MSG(secs < TIME_LIMIT, "refusing %s took %.2f s", to, secs);
     free(c);
 }

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "formats/json.h"
 #include "tokenizer/pretokenize.h"
@@ -413,12 +412,6 @@ static void expect_load_error(const char *text, const char *needle) {
 #define RUN_SCALE 1
 #endif
 
-static double seconds_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* n bytes of 'a' through the fixture BPE (merge "a a" -> "aa"): one
  * pre-token of n letters. Returns the seconds it took; checks the ids. */
 static double encode_run_of_a(const Tokenizer *tok, size_t n) {
@@ -427,9 +420,9 @@ static double encode_run_of_a(const Tokenizer *tok, size_t n) {
     int32_t *ids = NULL;
     size_t m = 0;
     BittError err;
-    const double t0 = seconds_now();
+    const double t0 = test_now_s();
     CHECK(tokenizer_encode(tok, text, n, &ids, &m, &err) == 0);
-    const double t = seconds_now() - t0;
+    const double t = test_now_s() - t0;
     CHECK(m == n / 2);
     int all_aa = 1;
     for (size_t i = 0; i < m; i++) all_aa &= ids[i] == 11;
@@ -463,7 +456,7 @@ static void test_hostile_sizes(void) {
     w += sprintf(w, "%s", head);
     for (size_t i = 0; i + 1 < n_merges; i++) w += sprintf(w, "\"a b\",");
     w += sprintf(w, "\"x y\"]}}");
-    const double t0 = seconds_now();
+    const double t0 = test_now_s();
     JsonDoc *doc = json_parse(big, (size_t)(w - big), "million.json", &err);
     CHECK(doc != NULL);
     if (doc) {
@@ -471,7 +464,7 @@ static void test_hostile_sizes(void) {
         CHECK(strstr(err.message, "model.merges[999999]") != NULL && strstr(err.message, "million.json") != NULL);
         json_doc_free(doc);
     }
-    const double tm = seconds_now() - t0;
+    const double tm = test_now_s() - t0;
     printf("a million merges, the last one missing: refused in %.3f s: %s\n", tm, err.message);
     CHECK(tm < 20.0);
     free(big);

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <time.h>
 #include <string.h>
 
 static int test_passed_count = 0;
@@ -44,6 +45,13 @@ static inline int test_main_end(const char *name) {
     printf("%s: %d passed, %d failed\n", name, test_passed_count,
            test_failed_count);
     return test_failed_count == 0 ? 0 : 1;
+}
+
+/* Seconds on the monotonic clock, for the tests' time limits. */
+static inline double test_now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
 /* UNDER_SANITIZER: defined under AddressSanitizer (clang's __has_feature,

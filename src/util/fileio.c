@@ -214,8 +214,7 @@ void file_view_drop_range(const FileView *v, const void *p, size_t n) {
     uintptr_t a = (uintptr_t)p, b = a + n;
     if (!v->mapped || a < lo || b > hi || n == 0) return;
     a &= ~(page - 1);               /* the mapping starts on a page: a stays inside it */
-    b = (b + page - 1) & ~(page - 1);
-    if (b > ((hi + page - 1) & ~(page - 1))) b = (hi + page - 1) & ~(page - 1);
+    b = (b + page - 1) & ~(page - 1); /* b <= hi: at most the mapping's last page */
     madvise((void *)a, (size_t)(b - a), MADV_DONTNEED);
 #else
     (void)v, (void)p, (void)n;
